@@ -1,0 +1,73 @@
+# ironlb: a bare-metal LoadBalancer for Kubernetes. `make help` lists the targets.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+# Everything built or downloaded for the tools and tests lives here, outside
+# the work tree, and is reused across runs.
+export IRONLB_CACHE ?= $(HOME)/.cache/ironlb
+TOOLS := $(IRONLB_CACHE)/tools
+CONTROLLER_GEN := $(TOOLS)/controller-gen
+GOLANGCI_LINT := $(TOOLS)/golangci-lint
+# How long each fuzz target runs in `make test`; `make fuzz FUZZTIME=5m` digs deeper.
+FUZZTIME ?= 10s
+
+##@ General
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} \
+		/^[a-zA-Z_-]+:.*?##/ { printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2 } \
+		/^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code for the API types.
+	$(CONTROLLER_GEN) object paths=./api/...
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs under config/crd.
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+
+.PHONY: build
+build: ## Compile every package and command.
+	$(GO) build ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint (config in .golangci.yml).
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: verify
+verify: $(CONTROLLER_GEN) lint ## Fail on stale generated code, gofmt, go vet, untidy go.mod or lint findings.
+	hack/verify.sh
+
+##@ Test
+
+.PHONY: test
+test: verify test-go fuzz ## Run everything: verify, all tests with -race (unit and real apiserver), short fuzzing.
+
+.PHONY: test-go
+test-go: controlplane ## Run the Go tests with -race against the real control plane.
+	KUBEBUILDER_ASSETS=$$(hack/controlplane.sh) $(GO) test -race -count=1 ./...
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
+	hack/fuzz.sh $(FUZZTIME)
+
+.PHONY: controlplane
+controlplane: ## Build (once) and cache kube-apiserver, kube-proxy and etcd from the Go module proxy.
+	hack/controlplane.sh >/dev/null
+
+##@ Tools
+
+.PHONY: tools
+tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) controlplane ## Build the pinned tools (hack/tools, hack/lint) and the control plane.
+
+$(CONTROLLER_GEN): hack/tools/go.mod hack/tools/go.sum
+	$(GO) build -C hack/tools -o $@ sigs.k8s.io/controller-tools/cmd/controller-gen
+
+$(GOLANGCI_LINT): hack/lint/go.mod hack/lint/go.sum
+	$(GO) build -C hack/lint -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
