@@ -76,7 +76,7 @@ func ParseCommunity(s string) (Community, error) {
 		for i, p := range parts {
 			n, err := communityNumber(p, 10, 1<<32-1)
 			if err != nil {
-				return Community{}, fmt.Errorf("%q is not a community: %v in a large community", s, err)
+				return Community{}, fmt.Errorf("%q is not a community: %w in a large community", s, err)
 			}
 			v[i] = uint32(n)
 		}
@@ -88,11 +88,11 @@ func ParseCommunity(s string) (Community, error) {
 	}
 	hi, err := communityNumber(asn, 5, 1<<16-1)
 	if err != nil {
-		return Community{}, fmt.Errorf("%q is not a community: %v in a standard community; write %s", s, err, communityForms)
+		return Community{}, fmt.Errorf("%q is not a community: %w in a standard community; write %s", s, err, communityForms)
 	}
 	lo, err := communityNumber(local, 5, 1<<16-1)
 	if err != nil {
-		return Community{}, fmt.Errorf("%q is not a community: %v in a standard community; write %s", s, err, communityForms)
+		return Community{}, fmt.Errorf("%q is not a community: %w in a standard community; write %s", s, err, communityForms)
 	}
 	return StandardCommunity(uint32(hi<<16 | lo)), nil
 }

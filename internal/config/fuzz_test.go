@@ -65,7 +65,7 @@ func celAcceptsAddress(self string) bool {
 	}
 	i := strings.Index(self, "-")
 	isRange := i > 0 && i == strings.LastIndex(self, "-") && celIsIP(self[:i]) && celIsIP(self[i+1:])
-	if !(celIsIP(self) || celIsCIDR(self) || isRange) {
+	if !celIsIP(self) && !celIsCIDR(self) && !isRange {
 		return false
 	}
 	if celIsCIDR(self) {

@@ -78,7 +78,7 @@ func checkInterface(s string) error {
 		return fmt.Errorf("interface name %q may contain only %s", s, allowed)
 	}
 	if _, err := path.Match(s, ""); err != nil {
-		return fmt.Errorf("interface glob %q is malformed (%v): use * and ? as wildcards and close every [ with ], such as enp* or bond[01]", s, err)
+		return fmt.Errorf("interface glob %q is malformed (%w): use * and ? as wildcards and close every [ with ], such as enp* or bond[01]", s, err)
 	}
 	return nil
 }

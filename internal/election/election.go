@@ -74,7 +74,7 @@ func ipState(ip netip.Addr) uint64 {
 // nodeScore continues the FNV-1a state h from [ipState] with the bytes of
 // node and finalizes it.
 func nodeScore(h uint64, node string) uint64 {
-	for i := 0; i < len(node); i++ {
+	for i := range len(node) {
 		h ^= uint64(node[i])
 		h *= fnvPrime64
 	}
