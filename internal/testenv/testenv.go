@@ -38,6 +38,9 @@ type Env struct {
 	Client client.Client
 	// Scheme has the core and ironlb kinds registered.
 	Scheme *k8sruntime.Scheme
+	// KubeConfig reaches the apiserver as a cluster admin, for binaries run
+	// by tests.
+	KubeConfig []byte
 
 	env *envtest.Environment
 }
@@ -64,13 +67,15 @@ func Start() (*Env, error) {
 	te.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", ServiceCIDRs)
 	cfg, err := te.Start()
 	if err != nil {
-		return nil, fmt.Errorf("start control plane from %s: %w", assets, err)
+		// Start may fail after the processes are up (installing a CRD the
+		// apiserver refuses): stop them, or they outlive the test.
+		return nil, errors.Join(fmt.Errorf("start control plane from %s: %w", assets, err), te.Stop())
 	}
 	c, err := client.New(cfg, client.Options{Scheme: sch})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("client: %w", err), te.Stop())
 	}
-	return &Env{Config: cfg, Client: c, Scheme: sch, env: te}, nil
+	return &Env{Config: cfg, Client: c, Scheme: sch, KubeConfig: te.KubeConfig, env: te}, nil
 }
 
 // Stop stops the apiserver, then etcd, and removes their data.

@@ -1,0 +1,189 @@
+// Package app assembles the controller: options, the manager with leader
+// election, the Service and IPPool reconcilers, metrics and health checks.
+// controller/main.go only parses flags into Options; tests run [Run] in
+// process against a real apiserver.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/ironlb/ironlb/controller/internal/ipam"
+	"github.com/ironlb/ironlb/controller/internal/notify"
+	"github.com/ironlb/ironlb/controller/internal/pool"
+	"github.com/ironlb/ironlb/controller/internal/service"
+	"github.com/ironlb/ironlb/internal/scheme"
+)
+
+// Options configure the controller.
+type Options struct {
+	// ServeClassless makes the controller serve LoadBalancer Services that
+	// set no spec.loadBalancerClass, as well as those of ironlb's class.
+	ServeClassless bool
+	// Workers is how many Services are reconciled at once.
+	Workers int
+	// PoolStatusInterval bounds how often one IPPool's status is written.
+	PoolStatusInterval time.Duration
+
+	LeaderElection          bool
+	LeaderElectionNamespace string
+	LeaderElectionID        string
+	LeaseDuration           time.Duration
+	RenewDeadline           time.Duration
+	RetryPeriod             time.Duration
+
+	// MetricsAddr and HealthAddr are listen addresses; "0" disables.
+	MetricsAddr string
+	HealthAddr  string
+
+	// QPS and Burst limit requests to the apiserver.
+	QPS   float32
+	Burst int
+
+	// Registry receives the metrics; nil means controller-runtime's global
+	// registry, which the metrics endpoint serves.
+	Registry prometheus.Registerer
+	// SkipNameValidation allows several controllers in one process, as in
+	// tests; controller names must otherwise be unique.
+	SkipNameValidation bool
+}
+
+// Defaults returns the options the binary starts with.
+func Defaults() Options {
+	return Options{
+		ServeClassless:          true,
+		Workers:                 8,
+		PoolStatusInterval:      time.Second,
+		LeaderElection:          true,
+		LeaderElectionNamespace: "ironlb-system",
+		LeaderElectionID:        "ironlb-controller",
+		LeaseDuration:           15 * time.Second,
+		RenewDeadline:           10 * time.Second,
+		RetryPeriod:             2 * time.Second,
+		MetricsAddr:             ":8080",
+		HealthAddr:              ":8081",
+		QPS:                     200,
+		Burst:                   400,
+	}
+}
+
+// Validate reports every option that cannot work.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Workers < 1 {
+		errs = append(errs, fmt.Errorf("workers must be at least 1, not %d", o.Workers))
+	}
+	if o.QPS <= 0 || o.Burst < 1 {
+		errs = append(errs, fmt.Errorf("QPS (%v) and burst (%d) must be positive", o.QPS, o.Burst))
+	}
+	if o.PoolStatusInterval <= 0 {
+		errs = append(errs, errors.New("pool status interval must be positive"))
+	}
+	if o.LeaderElection {
+		if o.LeaderElectionNamespace == "" || o.LeaderElectionID == "" {
+			errs = append(errs, errors.New("leader election needs a namespace and an ID"))
+		}
+		if o.RetryPeriod <= 0 || o.RetryPeriod >= o.RenewDeadline || o.RenewDeadline >= o.LeaseDuration {
+			errs = append(errs, fmt.Errorf("leader election needs 0 < retry period (%s) < renew deadline (%s) < lease duration (%s)",
+				o.RetryPeriod, o.RenewDeadline, o.LeaseDuration))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run runs the controller until ctx ends.
+func Run(ctx context.Context, cfg *rest.Config, o Options) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = o.QPS, o.Burst
+	sch, err := scheme.New()
+	if err != nil {
+		return err
+	}
+	reg := o.Registry
+	mgrOpts := ctrl.Options{
+		Scheme:                        sch,
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:        o.HealthAddr,
+		LeaderElection:                o.LeaderElection,
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		LeaderElectionID:              o.LeaderElectionID,
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &o.LeaseDuration,
+		RenewDeadline:                 &o.RenewDeadline,
+		RetryPeriod:                   &o.RetryPeriod,
+		// managedFields are never read; dropping them roughly halves the
+		// memory a cached Service takes.
+		Cache:      cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Controller: ctrlconfig.Controller{SkipNameValidation: &o.SkipNameValidation},
+	}
+	if reg == nil {
+		reg = ctrlmetrics.Registry
+	}
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
+	if err != nil {
+		return fmt.Errorf("create manager: %w", err)
+	}
+
+	state := ipam.New(mgr.GetClient(), service.ImportRequest(o.ServeClassless))
+	poolChanged := notify.New(o.PoolStatusInterval, clock.RealClock{})
+	retry := notify.New(100*time.Millisecond, clock.RealClock{})
+	svcMetrics, err := service.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	poolMetrics, err := pool.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(mgr.Add(poolChanged), mgr.Add(retry)); err != nil {
+		return err
+	}
+	svcs := &service.Reconciler{
+		Client:         mgr.GetClient(),
+		Recorder:       mgr.GetEventRecorder("ironlb-controller"),
+		State:          state,
+		ServeClassless: o.ServeClassless,
+		Workers:        o.Workers,
+		Pools:          poolChanged,
+		Retry:          retry,
+		Metrics:        svcMetrics,
+	}
+	if err := svcs.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up service controller: %w", err)
+	}
+	pools := &pool.Reconciler{Client: mgr.GetClient(), State: state, Changed: poolChanged, Metrics: poolMetrics}
+	if err := pools.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up ippool controller: %w", err)
+	}
+
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+	// Ready once the caches are synced, whether leader or standby: a
+	// standby is ready to take over.
+	if err := mgr.AddReadyzCheck("cache", func(req *http.Request) error {
+		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
+			return errors.New("caches not synced")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return mgr.Start(ctx)
+}

@@ -1,0 +1,217 @@
+// Package ipam holds the controller's address state: the allocator, and the
+// configuration it was last given. Both the Service and the IPPool
+// reconcilers call [State.Sync] first, which reparses the configuration when
+// an IPPool or Namespace changed and, the first time, imports every address
+// already written in Service status, so that a restarted or newly elected
+// controller never hands out an address that is in use.
+package ipam
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/allocator"
+	"github.com/ironlb/ironlb/internal/config"
+)
+
+// State is shared by the reconcilers of one controller process.
+type State struct {
+	// Alloc is safe for concurrent use.
+	Alloc *allocator.Allocator
+
+	reader client.Reader
+	// Desired reads a Service's request; it is the service package's
+	// function, passed in to keep this package free of it.
+	desired func(*corev1.Service) (allocator.Request, bool)
+
+	mu       sync.Mutex
+	key      string
+	cfg      *config.Config
+	problems config.Problems
+	imported bool
+	// origin remembers, for an address that fell out of every pool, the
+	// pool it was in, so that a shrunk pool can report it.
+	origin map[netip.Addr]string
+}
+
+// New returns a State that reads from r (the manager's cache). desired
+// builds the request used to re-import a Service's current addresses; it
+// reports false for Services the controller does not serve.
+func New(r client.Reader, desired func(*corev1.Service) (allocator.Request, bool)) *State {
+	return &State{Alloc: allocator.New(), reader: r, desired: desired}
+}
+
+// Snapshot is the configuration at one moment. It must not be modified.
+type Snapshot struct {
+	Config   *config.Config
+	Problems config.Problems
+	// Changed is true when this Sync reparsed a changed configuration.
+	Changed bool
+	// Orphans lists, per pool that still exists, the addresses it used to
+	// hold that are still assigned ("203.0.113.9 (default/web)").
+	Orphans map[string][]string
+}
+
+// Sync brings the allocator's pools up to date with the IPPools and
+// Namespaces in the cache, and on the first call imports existing
+// assignments. It is cheap when nothing changed.
+func (s *State) Sync(ctx context.Context) (Snapshot, error) {
+	// Listing under the lock keeps a Sync that read the cache earlier from
+	// replacing a newer configuration with its older one.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var pools ironlbv1.IPPoolList
+	if err := s.reader.List(ctx, &pools, client.UnsafeDisableDeepCopy); err != nil {
+		return Snapshot{}, fmt.Errorf("list IPPools: %w", err)
+	}
+	var nss corev1.NamespaceList
+	if err := s.reader.List(ctx, &nss, client.UnsafeDisableDeepCopy); err != nil {
+		return Snapshot{}, fmt.Errorf("list Namespaces: %w", err)
+	}
+	key := configKey(pools.Items, nss.Items)
+
+	changed := key != s.key
+	if changed {
+		cfg, problems := config.Parse(config.Input{Pools: pools.Items, Namespaces: nss.Items})
+		if err := s.Alloc.SetPools(allocatorPools(cfg)); err != nil {
+			// The parser drops overlapping pools, so this is a bug.
+			return Snapshot{}, fmt.Errorf("set pools: %w", err)
+		}
+		s.rememberOrigins(s.cfg)
+		s.key, s.cfg, s.problems = key, cfg, problems
+	}
+	if !s.imported {
+		if err := s.importServices(ctx); err != nil {
+			return Snapshot{}, err
+		}
+		s.imported = true
+	}
+	return Snapshot{Config: s.cfg, Problems: s.problems, Changed: changed, Orphans: s.orphans()}, nil
+}
+
+// rememberOrigins records the pool of old that held each new orphan.
+func (s *State) rememberOrigins(old *config.Config) {
+	if old == nil {
+		return
+	}
+	if s.origin == nil {
+		s.origin = map[netip.Addr]string{}
+	}
+	for _, o := range s.Alloc.Orphans() {
+		if _, ok := s.origin[o.IP]; ok {
+			continue
+		}
+		for _, p := range old.Pools {
+			if slices.ContainsFunc(p.Ranges, func(r config.Range) bool { return r.Contains(o.IP) }) {
+				s.origin[o.IP] = p.Name
+			}
+		}
+	}
+}
+
+// orphans groups the current orphans by the pool they came from.
+func (s *State) orphans() map[string][]string {
+	out := map[string][]string{}
+	live := map[netip.Addr]bool{}
+	for _, o := range s.Alloc.Orphans() {
+		live[o.IP] = true
+		if p, ok := s.origin[o.IP]; ok && s.cfg.Pools[p] != nil {
+			out[p] = append(out[p], fmt.Sprintf("%s (%s)", o.IP, o.Service))
+		}
+	}
+	for ip := range s.origin {
+		if !live[ip] {
+			delete(s.origin, ip)
+		}
+	}
+	return out
+}
+
+// importServices re-reserves every address already in Service status,
+// oldest Service first, so that of two Services claiming one address the
+// older keeps it.
+func (s *State) importServices(ctx context.Context) error {
+	var svcs corev1.ServiceList
+	if err := s.reader.List(ctx, &svcs); err != nil {
+		return fmt.Errorf("list Services: %w", err)
+	}
+	slices.SortFunc(svcs.Items, func(a, b corev1.Service) int {
+		return cmp.Or(a.CreationTimestamp.Compare(b.CreationTimestamp.Time),
+			cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	log := logf.FromContext(ctx)
+	n := 0
+	for i := range svcs.Items {
+		svc := &svcs.Items[i]
+		ips := IngressIPs(svc)
+		if len(ips) == 0 {
+			continue
+		}
+		req, ok := s.desired(svc)
+		if !ok {
+			continue
+		}
+		if err := s.Alloc.Import(req, ips); err != nil {
+			// The Service's reconcile reports it; its addresses are not
+			// reserved, so another Service keeps them.
+			log.Info("address in Service status cannot be kept", "service", req.Service, "ips", ips, "error", err.Error())
+			continue
+		}
+		n++
+	}
+	log.Info("imported existing assignments", "services", n)
+	return nil
+}
+
+// IngressIPs returns the addresses in svc's status.loadBalancer.ingress.
+func IngressIPs(svc *corev1.Service) []netip.Addr {
+	var ips []netip.Addr
+	for _, in := range svc.Status.LoadBalancer.Ingress {
+		if ip, err := netip.ParseAddr(in.IP); err == nil {
+			ips = append(ips, ip)
+		}
+	}
+	return ips
+}
+
+// Key is the allocator's name for a Service.
+func Key(nn types.NamespacedName) string { return nn.Namespace + "/" + nn.Name }
+
+// configKey changes whenever something the parsed configuration depends on
+// changes: a pool's spec or labels, or a namespace's labels. Status writes
+// do not change it.
+func configKey(pools []ironlbv1.IPPool, nss []corev1.Namespace) string {
+	var b strings.Builder
+	for i := range pools {
+		p := &pools[i]
+		fmt.Fprintf(&b, "%s/%s/%d/%d/%v;", p.Name, p.UID, p.Generation, p.CreationTimestamp.Unix(), p.Labels)
+	}
+	for i := range nss {
+		fmt.Fprintf(&b, "%s/%v;", nss[i].Name, nss[i].Labels)
+	}
+	return b.String()
+}
+
+func allocatorPools(cfg *config.Config) []allocator.Pool {
+	out := make([]allocator.Pool, 0, len(cfg.Pools))
+	for _, p := range cfg.Pools {
+		ap := allocator.Pool{Name: p.Name, AvoidBuggyIPs: p.AvoidBuggyIPs}
+		for _, r := range p.Ranges {
+			ap.Ranges = append(ap.Ranges, allocator.Range{First: r.First, Last: r.Last})
+		}
+		out = append(out, ap)
+	}
+	slices.SortFunc(out, func(a, b allocator.Pool) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}

@@ -1,0 +1,143 @@
+// Package pool keeps IPPool status current: address counts per family and
+// the Ready and Conflict conditions. Allocations only mark a pool as changed;
+// a notifier turns bursts of changes into at most one status write per pool
+// per interval.
+package pool
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/ipam"
+	"github.com/ironlb/ironlb/controller/internal/notify"
+	"github.com/ironlb/ironlb/internal/allocator"
+	"github.com/ironlb/ironlb/internal/config"
+)
+
+// Reconciler writes IPPool status.
+type Reconciler struct {
+	Client  client.Client
+	State   *ipam.State
+	Changed *notify.Notifier
+	Metrics *Metrics
+}
+
+// +kubebuilder:rbac:groups=ironlb.io,resources=ippools,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ironlb.io,resources=ippools/status,verbs=get;patch;update
+
+// Reconcile writes one pool's status if it changed.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	snap, err := r.State.Sync(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	var pool ironlbv1.IPPool
+	if err := r.Client.Get(ctx, req.NamespacedName, &pool); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Metrics.forget(req.Name)
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	status := Desired(&pool, snap, r.State.Alloc)
+	r.Metrics.set(pool.Name, status)
+	for i := range status.Conditions {
+		if old := meta.FindStatusCondition(pool.Status.Conditions, status.Conditions[i].Type); old != nil && old.Status == status.Conditions[i].Status {
+			status.Conditions[i].LastTransitionTime = old.LastTransitionTime
+		}
+	}
+	if equality.Semantic.DeepEqual(pool.Status, status) {
+		return reconcile.Result{}, nil
+	}
+	patch := client.MergeFrom(pool.DeepCopy())
+	pool.Status = status
+	if err := r.Client.Status().Patch(ctx, &pool, patch); err != nil {
+		if apierrors.IsNotFound(err) {
+			return reconcile.Result{}, nil // deleted meanwhile
+		}
+		return reconcile.Result{}, fmt.Errorf("patch IPPool %q status: %w", pool.Name, err)
+	}
+	return reconcile.Result{}, nil
+}
+
+// Desired computes a pool's status from the parsed configuration and the
+// allocator. It is pure apart from reading the allocator.
+func Desired(pool *ironlbv1.IPPool, snap ipam.Snapshot, alloc *allocator.Allocator) ironlbv1.IPPoolStatus {
+	var st ironlbv1.IPPoolStatus
+	now := metav1.Now()
+	cond := func(typ string, ok bool, reason, msg string) {
+		s := metav1.ConditionFalse
+		if ok {
+			s = metav1.ConditionTrue
+		}
+		st.Conditions = append(st.Conditions, metav1.Condition{
+			Type: typ, Status: s, Reason: reason, Message: msg,
+			ObservedGeneration: pool.Generation, LastTransitionTime: now,
+		})
+	}
+
+	problems := snap.Problems.For(config.KindIPPool, pool.Name)
+	var overlap, other []string
+	for _, p := range problems {
+		if p.Reason == ironlbv1.ReasonOverlap {
+			overlap = append(overlap, p.Error())
+		} else {
+			other = append(other, p.Error())
+		}
+	}
+	if len(overlap) > 0 {
+		cond(ironlbv1.ConditionConflict, true, ironlbv1.ReasonOverlap, strings.Join(overlap, "; "))
+	} else {
+		cond(ironlbv1.ConditionConflict, false, ironlbv1.ReasonNoOverlap, "the pool overlaps no older pool")
+	}
+
+	if _, ok := snap.Config.Pools[pool.Name]; !ok {
+		reason := ironlbv1.ReasonInvalid
+		if len(overlap) > 0 {
+			reason = ironlbv1.ReasonOverlap
+		}
+		cond(ironlbv1.ConditionReady, false, reason, "the pool is not used: "+strings.Join(append(other, overlap...), "; "))
+		return st
+	}
+	v4, v6 := alloc.Stats(pool.Name)
+	st.IPv4, st.IPv6 = usage(v4), usage(v6)
+	msg := "the pool is used for allocation"
+	if orphans := snap.Orphans[pool.Name]; len(orphans) > 0 {
+		msg += fmt.Sprintf("; %d address(es) no longer in spec.addresses are still assigned and kept: %s", len(orphans), strings.Join(orphans, ", "))
+	}
+	cond(ironlbv1.ConditionReady, true, ironlbv1.ReasonValid, msg)
+	return st
+}
+
+func usage(c allocator.Counts) *ironlbv1.FamilyUsage {
+	if c.Total.IsZero() {
+		return nil
+	}
+	return &ironlbv1.FamilyUsage{
+		Total:     c.Total.String(),
+		Assigned:  int64(c.Assigned.Uint64()),
+		Available: c.Available.String(),
+		Usage:     c.Assigned.String() + "/" + c.Total.String(),
+	}
+}
+
+// SetupWithManager registers the controller.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("ippool").
+		For(&ironlbv1.IPPool{}).
+		WatchesRawSource(source.Channel(r.Changed.Events(), &handler.EnqueueRequestForObject{})).
+		Complete(r)
+}

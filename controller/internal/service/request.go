@@ -1,0 +1,59 @@
+package service
+
+import (
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ironlb/ironlb/internal/allocator"
+)
+
+// request builds the allocator request for svc.
+func request(key string, w Want, pools []string) allocator.Request {
+	return allocator.Request{
+		Service:    key,
+		Families:   w.Families,
+		IPs:        w.IPs,
+		Pools:      pools,
+		SharingKey: w.SharingKey,
+		Ports:      w.Ports,
+		TrafficKey: w.TrafficKey,
+	}
+}
+
+// ImportRequest builds the request under which a Service's current addresses
+// are re-imported at start-up, or false if the controller does not serve it.
+// An annotation that does not parse still lets the addresses be kept: the
+// families are taken from the addresses themselves.
+func ImportRequest(serveClassless bool) func(*corev1.Service) (allocator.Request, bool) {
+	return func(svc *corev1.Service) (allocator.Request, bool) {
+		if !Ours(svc, serveClassless) {
+			return allocator.Request{}, false
+		}
+		key := svc.Namespace + "/" + svc.Name
+		w, err := Desired(svc)
+		if err != nil {
+			w.Families = nil
+			for _, in := range svc.Status.LoadBalancer.Ingress {
+				if ip, err := netip.ParseAddr(in.IP); err == nil {
+					w.Families = append(w.Families, allocator.FamilyOf(ip))
+				}
+			}
+		}
+		w.IPs = nil // the addresses imported are those in status
+		return request(key, w, nil), true
+	}
+}
+
+func keyOf(nn types.NamespacedName) string { return nn.Namespace + "/" + nn.Name }
+
+func familyIPs(ips []netip.Addr, f allocator.Family) []netip.Addr {
+	var out []netip.Addr
+	for _, ip := range ips {
+		if allocator.FamilyOf(ip) == f {
+			out = append(out, ip)
+		}
+	}
+	return out
+}

@@ -1,0 +1,84 @@
+package service
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/allocator"
+)
+
+// Outcome is the result of one allocation pass for a Service.
+type Outcome struct {
+	// Held are the addresses the Service holds after the pass.
+	Held []allocator.Assignment
+	// Status, Reason and Message make the Allocated condition.
+	Status  metav1.ConditionStatus
+	Reason  string
+	Message string
+	// Waiting is true when more capacity could complete the request, so the
+	// Service is retried as soon as an address is released.
+	Waiting bool
+}
+
+func describe(held []allocator.Assignment) string {
+	parts := make([]string, len(held))
+	for i, a := range held {
+		if a.Pool == "" {
+			parts[i] = a.IP.String() + " (in no IPPool)"
+		} else {
+			parts[i] = fmt.Sprintf("%s from IPPool %q", a.IP, a.Pool)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func allocated(held []allocator.Assignment) Outcome {
+	return Outcome{Held: held, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonAllocated, Message: "assigned " + describe(held)}
+}
+
+func failed(held []allocator.Assignment, err error, waiting bool) Outcome {
+	msg := err.Error()
+	if len(held) > 0 {
+		msg += "; the Service keeps " + describe(held) + " until the request can be met"
+	}
+	return Outcome{Held: held, Status: metav1.ConditionFalse, Reason: Reason(err), Message: msg, Waiting: waiting}
+}
+
+func orphaned(held []allocator.Assignment) Outcome {
+	return Outcome{
+		Held:   held,
+		Status: metav1.ConditionTrue,
+		Reason: v1alpha1.ReasonPoolRemoved,
+		Message: "assigned " + describe(held) + ": an address is no longer in any Ready IPPool (its pool was deleted, " +
+			"shrunk or is in conflict); the Service keeps it so that traffic is not dropped. To move the Service, " +
+			"set annotation " + v1alpha1.AnnotationPool + " or " + v1alpha1.AnnotationIPs + ", or re-create it",
+	}
+}
+
+// Ingress is the status.loadBalancer.ingress for the held addresses.
+func Ingress(held []allocator.Assignment, mode corev1.LoadBalancerIPMode) []corev1.LoadBalancerIngress {
+	out := make([]corev1.LoadBalancerIngress, len(held))
+	for i, a := range held {
+		out[i] = corev1.LoadBalancerIngress{IP: a.IP.String(), IPMode: &mode}
+	}
+	return out
+}
+
+// sameIngress compares the fields ironlb writes.
+func sameIngress(a, b []corev1.LoadBalancerIngress) bool {
+	return slices.EqualFunc(a, b, func(x, y corev1.LoadBalancerIngress) bool {
+		return x.IP == y.IP && x.Hostname == y.Hostname && mode(x) == mode(y)
+	})
+}
+
+func mode(in corev1.LoadBalancerIngress) corev1.LoadBalancerIPMode {
+	if in.IPMode == nil {
+		return ""
+	}
+	return *in.IPMode
+}

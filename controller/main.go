@@ -1,0 +1,79 @@
+// Command controller assigns external addresses to LoadBalancer Services from
+// IPPools. Run two replicas: one leads, the other takes over on failure.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ironlb/ironlb/controller/internal/app"
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	o := app.Defaults()
+	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
+	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; empty means in-cluster or $KUBECONFIG")
+	fs.BoolVar(&o.ServeClassless, "serve-classless", o.ServeClassless, "also serve LoadBalancer Services without spec.loadBalancerClass")
+	fs.IntVar(&o.Workers, "workers", o.Workers, "Services reconciled concurrently")
+	fs.DurationVar(&o.PoolStatusInterval, "pool-status-interval", o.PoolStatusInterval, "at most one IPPool status write per pool per interval")
+	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect a leader among replicas (Lease)")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", envOr("POD_NAMESPACE", o.LeaderElectionNamespace), "namespace of the Lease")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "name of the Lease")
+	fs.DurationVar(&o.LeaseDuration, "lease-duration", o.LeaseDuration, "how long a standby waits before taking over a silent leader")
+	fs.DurationVar(&o.RenewDeadline, "renew-deadline", o.RenewDeadline, "how long the leader tries to renew before giving up")
+	fs.DurationVar(&o.RetryPeriod, "retry-period", o.RetryPeriod, "interval between leader election attempts")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, `address of /metrics; "0" disables`)
+	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", o.HealthAddr, `address of /healthz and /readyz; "0" disables`)
+	qps := fs.Float64("kube-api-qps", float64(o.QPS), "requests per second to the apiserver")
+	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "request burst to the apiserver")
+	zo := zap.Options{}
+	zo.BindFlags(fs)
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return 2
+	}
+	o.QPS = float32(*qps)
+	if err := o.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "controller:", err)
+		return 2
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
+
+	cfg, err := restConfig(*kubeconfig)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "controller:", err)
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, cfg, o); err != nil {
+		fmt.Fprintln(os.Stderr, "controller:", err)
+		return 1
+	}
+	return 0
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		return clientcmd.BuildConfigFromFlags("", kubeconfig)
+	}
+	return ctrl.GetConfig()
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
