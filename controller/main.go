@@ -34,6 +34,7 @@ func run() int {
 	fs.DurationVar(&o.RenewDeadline, "renew-deadline", o.RenewDeadline, "how long the leader tries to renew before giving up")
 	fs.DurationVar(&o.RetryPeriod, "retry-period", o.RetryPeriod, "interval between leader election attempts")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, `address of /metrics; "0" disables`)
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0", `address of net/http/pprof, for profiling; "0" disables`)
 	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", o.HealthAddr, `address of /healthz and /readyz; "0" disables`)
 	qps := fs.Float64("kube-api-qps", float64(o.QPS), "requests per second to the apiserver")
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "request burst to the apiserver")

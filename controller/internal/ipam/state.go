@@ -190,8 +190,12 @@ func Key(nn types.NamespacedName) string { return nn.Namespace + "/" + nn.Name }
 
 // configKey changes whenever something the parsed configuration depends on
 // changes: a pool's spec or labels, or a namespace's labels. Status writes
-// do not change it.
+// do not change it, and neither does the order the cache lists objects in
+// (it is random, and reparsing calls SetPools, which costs O(addresses in
+// use)).
 func configKey(pools []ironlbv1.IPPool, nss []corev1.Namespace) string {
+	slices.SortFunc(pools, func(a, b ironlbv1.IPPool) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(nss, func(a, b corev1.Namespace) int { return strings.Compare(a.Name, b.Name) })
 	var b strings.Builder
 	for i := range pools {
 		p := &pools[i]

@@ -11,8 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -151,27 +149,22 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out O
 		return nil
 	}
 
-	transition := metav1.Now()
-	if old != nil && old.Status == out.Status {
-		transition = old.LastTransitionTime
-	}
-	lb := corev1ac.LoadBalancerStatus()
-	for _, in := range ingress {
-		lb.WithIngress(corev1ac.LoadBalancerIngress().WithIP(in.IP).WithIPMode(*in.IPMode))
-	}
-	apply := corev1ac.Service(svc.Name, svc.Namespace).WithStatus(corev1ac.ServiceStatus().
-		WithLoadBalancer(lb).
-		WithConditions(metav1ac.Condition().
-			WithType(ironlbv1.ServiceConditionAllocated).
-			WithStatus(out.Status).
-			WithReason(out.Reason).
-			WithMessage(out.Message).
-			WithObservedGeneration(svc.Generation).
-			WithLastTransitionTime(transition)))
-	if err := r.Client.Status().Apply(ctx, apply, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	condChanged := old == nil || old.Status != out.Status || old.Reason != out.Reason || old.Message != out.Message
+	patch := client.StrategicMergeFrom(svc.DeepCopy())
+	svc.Status.LoadBalancer.Ingress = ingress
+	meta.SetStatusCondition(&svc.Status.Conditions, metav1.Condition{
+		Type:               ironlbv1.ServiceConditionAllocated,
+		Status:             out.Status,
+		Reason:             out.Reason,
+		Message:            out.Message,
+		ObservedGeneration: svc.Generation,
+	})
+	// A strategic merge patch merges status.conditions by type, so the
+	// speaker's Announced condition is never overwritten.
+	if err := r.Client.Status().Patch(ctx, svc, patch, client.FieldOwner(FieldOwner)); err != nil {
 		return err
 	}
-	if old == nil || old.Status != out.Status || old.Reason != out.Reason || old.Message != out.Message {
+	if condChanged {
 		kind := corev1.EventTypeNormal
 		if out.Status != metav1.ConditionTrue || out.Reason != ironlbv1.ReasonAllocated {
 			kind = corev1.EventTypeWarning
