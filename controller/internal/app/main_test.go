@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -118,6 +119,9 @@ func lbService(ns, name string, ports ...int32) *corev1.Service {
 		Spec: corev1.ServiceSpec{
 			Type:     corev1.ServiceTypeLoadBalancer,
 			Selector: map[string]string{"app": name},
+			// The NodePort range holds 2,768 ports; the benchmarks create
+			// 10,000 Services, and allocation does not depend on them.
+			AllocateLoadBalancerNodePorts: ptr.To(false),
 		},
 	}
 	for _, p := range ports {

@@ -30,15 +30,6 @@ func poolStatus(t *testing.T, name string, check func(*ironlbv1.IPPoolStatus) er
 	})
 }
 
-func usage(fam **ironlbv1.FamilyUsage, want string) func(*ironlbv1.IPPoolStatus) error {
-	return func(*ironlbv1.IPPoolStatus) error {
-		if *fam == nil || (*fam).Usage != want {
-			return fmt.Errorf("usage %+v, want %s", *fam, want)
-		}
-		return nil
-	}
-}
-
 func TestPoolStatus(t *testing.T) {
 	startController(t, testOptions())
 	ns := namespace(t, nil)

@@ -122,6 +122,7 @@ func TestClasses(t *testing.T) {
 			create(t, none)
 			clusterIP := lbService(ns, "clusterip")
 			clusterIP.Spec.Type = corev1.ServiceTypeClusterIP
+			clusterIP.Spec.AllocateLoadBalancerNodePorts = nil
 			create(t, clusterIP)
 
 			allocated(t, ns, "ours", ironlbv1.ReasonAllocated)
