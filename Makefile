@@ -57,6 +57,11 @@ test-go: controlplane ## Run the Go tests with -race against the real control pl
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
 	hack/fuzz.sh $(FUZZTIME)
 
+.PHONY: bench
+bench: controlplane ## Run the benchmarks: pure packages, then the controller against the real apiserver.
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+	KUBEBUILDER_ASSETS=$$(hack/controlplane.sh) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./controller/internal/app/
+
 .PHONY: controlplane
 controlplane: ## Build (once) and cache kube-apiserver, kube-proxy and etcd from the Go module proxy.
 	hack/controlplane.sh >/dev/null
