@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -52,6 +53,7 @@ func Start() (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	reapOrphans(assets)
 	sch, err := scheme.New()
 	if err != nil {
 		return nil, err
@@ -106,4 +108,29 @@ func AssetsDir() (string, error) {
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Main starts an Env, stores it in *env, runs setup and then the package's
+// tests, and stops the Env. Use it as the body of TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+func Main(m *testing.M, env **Env, setup ...func(*Env) error) int {
+	e, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start control plane:", err)
+		return 1
+	}
+	defer func() {
+		if err := e.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop control plane:", err)
+		}
+	}()
+	*env = e
+	for _, f := range setup {
+		if err := f(e); err != nil {
+			fmt.Fprintln(os.Stderr, "set up test environment:", err)
+			return 1
+		}
+	}
+	return m.Run()
 }
