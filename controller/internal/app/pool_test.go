@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,7 +32,10 @@ func poolStatus(t *testing.T, name string, check func(*ironlbv1.IPPoolStatus) er
 }
 
 func TestPoolStatus(t *testing.T) {
-	startController(t, testOptions())
+	o := testOptions()
+	reg := prometheus.NewRegistry()
+	o.Registry = reg
+	startController(t, o)
 	ns := namespace(t, nil)
 	create(t, ipPool("status-a", "198.51.100.80/29", "2001:db8:200::/64"))
 	create(t, lbService(ns, "one"))
@@ -57,6 +61,20 @@ func TestPoolStatus(t *testing.T) {
 		return nil
 	})
 
+	// The metrics say the same.
+	eventually(t, 10*time.Second, func(context.Context) error {
+		if got := gauge(t, reg, "ironlb_pool_addresses", map[string]string{"pool": "status-a", "family": "IPv4", "state": "assigned"}); got != 2 {
+			return fmt.Errorf("assigned IPv4 gauge = %v, want 2", got)
+		}
+		if got := gauge(t, reg, "ironlb_pool_addresses", map[string]string{"pool": "status-a", "family": "IPv4", "state": "available"}); got != 6 {
+			return fmt.Errorf("available IPv4 gauge = %v, want 6", got)
+		}
+		if got := gauge(t, reg, "ironlb_allocations_total", map[string]string{"result": ironlbv1.ReasonAllocated}); got < 2 {
+			return fmt.Errorf("allocations_total{result=Allocated} = %v, want at least 2", got)
+		}
+		return nil
+	})
+
 	// A younger pool overlapping it is in Conflict and unused; the older
 	// one keeps working.
 	create(t, ipPool("status-b", "198.51.100.84/30"))
@@ -76,6 +94,33 @@ func TestPoolStatus(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// gauge reads one sample of a gauge or counter from reg, or -1.
+func gauge(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue metric
+				}
+			}
+			if g := m.GetGauge(); g != nil {
+				return g.GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return -1
 }
 
 // TestPoolRemovedKeepsAddresses: deleting or shrinking a pool never takes an
