@@ -112,9 +112,10 @@ func TestClasses(t *testing.T) {
 			ns := namespace(t, nil)
 			create(t, ipPool("classes", "203.0.113.128/28"))
 
-			ours := lbService(ns, "ours")
-			ours.Spec.LoadBalancerClass = ptr.To(ironlbv1.LoadBalancerClass)
-			create(t, ours)
+			// The Services to be left alone are created first: the work
+			// queue hands Services out in the order their events came, so
+			// by the time "ours" (created last) is allocated, each of them
+			// has been looked at.
 			other := lbService(ns, "other")
 			other.Spec.LoadBalancerClass = ptr.To("example.com/other")
 			create(t, other)
@@ -124,14 +125,16 @@ func TestClasses(t *testing.T) {
 			clusterIP.Spec.Type = corev1.ServiceTypeClusterIP
 			clusterIP.Spec.AllocateLoadBalancerNodePorts = nil
 			create(t, clusterIP)
+			ours := lbService(ns, "ours")
+			ours.Spec.LoadBalancerClass = ptr.To(ironlbv1.LoadBalancerClass)
+			create(t, ours)
 
 			allocated(t, ns, "ours", ironlbv1.ReasonAllocated)
 			if classless {
 				allocated(t, ns, "none", ironlbv1.ReasonAllocated)
 			}
-			// The controller has reconciled every Service once "ours" is
-			// done and the queue is empty; give it a moment, then check the
-			// others were left alone.
+			// Workers run in parallel, so leave a margin for a reconcile of
+			// an earlier Service still under way.
 			time.Sleep(500 * time.Millisecond)
 			names := []string{"other", "clusterip"}
 			if !classless {

@@ -16,7 +16,6 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -184,9 +183,6 @@ func IngressIPs(svc *corev1.Service) []netip.Addr {
 	}
 	return ips
 }
-
-// Key is the allocator's name for a Service.
-func Key(nn types.NamespacedName) string { return nn.Namespace + "/" + nn.Name }
 
 // configKey changes whenever something the parsed configuration depends on
 // changes: a pool's spec or labels, or a namespace's labels. Status writes

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
@@ -14,13 +15,19 @@ import (
 // the Service holds change only when its request changes and the new request
 // can be met; a failed pass leaves them as they were.
 func Allocate(alloc *allocator.Allocator, cfg *config.Config, svc *corev1.Service) Outcome {
-	key := svc.Namespace + "/" + svc.Name
-	held := alloc.Assigned(key)
-
+	held := alloc.Assigned(keyOf(client.ObjectKeyFromObject(svc)))
 	w, err := Desired(svc)
 	if err != nil {
-		return failed(held, err, false)
+		o := failed(held, err, false)
+		o.Before = held
+		return o
 	}
+	o := allocate(alloc, cfg, svc, w, held)
+	o.Before, o.IPMode = held, w.IPMode
+	return o
+}
+
+func allocate(alloc *allocator.Allocator, cfg *config.Config, svc *corev1.Service, w Want, held []allocator.Assignment) Outcome {
 	// An address whose pool went away stays with its Service until the user
 	// asks for something else (DESIGN.md §4: never drop live traffic).
 	if len(w.IPs) == 0 && w.Pool == "" && slices.ContainsFunc(held, func(a allocator.Assignment) bool { return a.Pool == "" }) {
@@ -30,7 +37,7 @@ func Allocate(alloc *allocator.Allocator, cfg *config.Config, svc *corev1.Servic
 	if err != nil {
 		return failed(held, err, false)
 	}
-	req := request(key, w, pools)
+	req := request(keyOf(client.ObjectKeyFromObject(svc)), w, pools)
 	got, err := alloc.Assign(req)
 	if err == nil {
 		return allocated(got)

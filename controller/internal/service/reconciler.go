@@ -78,11 +78,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil
 	}
 
-	before := r.State.Alloc.Assigned(keyOf(req.NamespacedName))
 	start := time.Now()
 	out := Allocate(r.State.Alloc, snap.Config, &svc)
 	r.Metrics.observe(out, time.Since(start))
-	r.afterChange(req.NamespacedName, before, out)
+	r.afterChange(req.NamespacedName, out)
 
 	if err := r.writeStatus(ctx, &svc, out); err != nil {
 		return reconcile.Result{}, err
@@ -95,12 +94,13 @@ func (r *Reconciler) release(nn types.NamespacedName) {
 	key := keyOf(nn)
 	before := r.State.Alloc.Assigned(key)
 	r.State.Alloc.Release(key)
-	r.afterChange(nn, before, Outcome{})
+	r.afterChange(nn, Outcome{Before: before})
 }
 
 // afterChange tells the pool status writer which pools changed, and when
 // addresses were freed retries the Services waiting for one.
-func (r *Reconciler) afterChange(nn types.NamespacedName, before []allocator.Assignment, out Outcome) {
+func (r *Reconciler) afterChange(nn types.NamespacedName, out Outcome) {
+	before := out.Before
 	r.mu.Lock()
 	if r.waiting == nil {
 		r.waiting = map[types.NamespacedName]struct{}{}
@@ -137,21 +137,17 @@ func (r *Reconciler) afterChange(nn types.NamespacedName, before []allocator.Ass
 // differ from what the Service has, and records an Event when the condition
 // changes.
 func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out Outcome) error {
-	mode := corev1.LoadBalancerIPModeVIP
-	if w, err := Desired(svc); err == nil {
-		mode = w.IPMode
-	}
-	ingress := Ingress(out.Held, mode)
+	want := ingress(out.Held, out.IPMode, svc.Status.LoadBalancer.Ingress)
 	old := meta.FindStatusCondition(svc.Status.Conditions, ironlbv1.ServiceConditionAllocated)
 	sameCond := old != nil && old.Status == out.Status && old.Reason == out.Reason && old.Message == out.Message &&
 		old.ObservedGeneration == svc.Generation
-	if sameCond && sameIngress(svc.Status.LoadBalancer.Ingress, ingress) {
+	if sameCond && sameIngress(svc.Status.LoadBalancer.Ingress, want) {
 		return nil
 	}
 
 	condChanged := old == nil || old.Status != out.Status || old.Reason != out.Reason || old.Message != out.Message
 	patch := client.StrategicMergeFrom(svc.DeepCopy())
-	svc.Status.LoadBalancer.Ingress = ingress
+	svc.Status.LoadBalancer.Ingress = want
 	meta.SetStatusCondition(&svc.Status.Conditions, metav1.Condition{
 		Type:               ironlbv1.ServiceConditionAllocated,
 		Status:             out.Status,

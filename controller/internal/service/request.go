@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/internal/allocator"
 )
@@ -31,7 +32,6 @@ func ImportRequest(serveClassless bool) func(*corev1.Service) (allocator.Request
 		if !Ours(svc, serveClassless) {
 			return allocator.Request{}, false
 		}
-		key := svc.Namespace + "/" + svc.Name
 		w, err := Desired(svc)
 		if err != nil {
 			w.Families = nil
@@ -42,7 +42,7 @@ func ImportRequest(serveClassless bool) func(*corev1.Service) (allocator.Request
 			}
 		}
 		w.IPs = nil // the addresses imported are those in status
-		return request(key, w, nil), true
+		return request(keyOf(client.ObjectKeyFromObject(svc)), w, nil), true
 	}
 }
 

@@ -14,8 +14,12 @@ import (
 
 // Outcome is the result of one allocation pass for a Service.
 type Outcome struct {
-	// Held are the addresses the Service holds after the pass.
-	Held []allocator.Assignment
+	// Before are the addresses the Service held before the pass, Held
+	// those it holds after it.
+	Before, Held []allocator.Assignment
+	// IPMode is the ipMode the request asks for; empty when the request
+	// could not be read, and the ingress keeps the mode it has.
+	IPMode corev1.LoadBalancerIPMode
 	// Status, Reason and Message make the Allocated condition.
 	Status  metav1.ConditionStatus
 	Reason  string
@@ -60,11 +64,22 @@ func orphaned(held []allocator.Assignment) Outcome {
 	}
 }
 
-// Ingress is the status.loadBalancer.ingress for the held addresses.
-func Ingress(held []allocator.Assignment, mode corev1.LoadBalancerIPMode) []corev1.LoadBalancerIngress {
+// ingress is the status.loadBalancer.ingress for the held addresses. With
+// no mode requested, each address keeps the mode current gives it (VIP if
+// none), so an unreadable annotation never changes how traffic is handled.
+func ingress(held []allocator.Assignment, mode corev1.LoadBalancerIPMode, current []corev1.LoadBalancerIngress) []corev1.LoadBalancerIngress {
 	out := make([]corev1.LoadBalancerIngress, len(held))
 	for i, a := range held {
-		out[i] = corev1.LoadBalancerIngress{IP: a.IP.String(), IPMode: &mode}
+		m := mode
+		if m == "" {
+			m = corev1.LoadBalancerIPModeVIP
+			for _, in := range current {
+				if in.IP == a.IP.String() && in.IPMode != nil {
+					m = *in.IPMode
+				}
+			}
+		}
+		out[i] = corev1.LoadBalancerIngress{IP: a.IP.String(), IPMode: &m}
 	}
 	return out
 }
