@@ -44,13 +44,31 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (config in .golangci.yml).
 verify: $(CONTROLLER_GEN) lint ## Fail on stale generated code, gofmt, go vet, untidy go.mod or lint findings.
 	hack/verify.sh
 
+##@ Lab
+
+LAB_BIN := $(IRONLB_CACHE)/bin
+
+.PHONY: lab
+lab: controlplane labdeps ## Run ironlb on the embedded lab (routers, nodes, kube-proxy) in the background; prints how to look around.
+	$(GO) build -o $(LAB_BIN)/ ./speaker ./controller ./e2e/cmd/lab
+	$(LAB_BIN)/lab -bin $(LAB_BIN) up
+
+.PHONY: lab-down
+lab-down: ## Stop the lab and remove all of it.
+	$(GO) build -o $(LAB_BIN)/ ./e2e/cmd/lab
+	$(LAB_BIN)/lab down
+
+.PHONY: labdeps
+labdeps: ## Install the Debian packages the lab needs (FRR, BIRD, nftables, ...) when missing.
+	hack/labdeps.sh
+
 ##@ Test
 
 .PHONY: test
-test: verify test-go fuzz ## Run everything: verify, all tests with -race (unit and real apiserver), short fuzzing.
+test: verify test-go fuzz ## Run everything: verify, all tests with -race (unit, real apiserver, lab e2e), short fuzzing.
 
 .PHONY: test-go
-test-go: controlplane ## Run the Go tests with -race against the real control plane.
+test-go: controlplane labdeps ## Run the Go tests with -race: unit, real apiserver, and end to end on the lab.
 	KUBEBUILDER_ASSETS=$$(hack/controlplane.sh) $(GO) test -race -count=1 ./...
 
 .PHONY: fuzz

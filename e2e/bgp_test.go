@@ -1,0 +1,108 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/e2e/cluster"
+	"github.com/ironlb/ironlb/e2e/lab"
+)
+
+// A Service with backends on every node is advertised by every node (ECMP
+// at both routers), and a client outside the LAN reaches a backend through
+// the router and kube-proxy.
+func TestBGPOutsideClientReachesService(t *testing.T) {
+	ips := newService(t, cluster.ServiceSpec{Nodes: []int{1, 2, 3}})
+	waitRouteEverywhere(t, host(ips[0]), nodes(4, 1, 2, 3))
+	got := reply(t, "ext", ips[0])
+	if !strings.Contains(got, "pod=pod") {
+		t.Errorf("reply from %s = %q, want a backend's line", ips[0], got)
+	}
+}
+
+// externalTrafficPolicy: Local is advertised only by the nodes with a local
+// endpoint, and moves with it; the backend sees the client's own address.
+func TestBGPLocalPolicyFollowsEndpoints(t *testing.T) {
+	ips := newService(t, cluster.ServiceSpec{Nodes: []int{2}, Local: true})
+	p := host(ips[0])
+	waitRouteEverywhere(t, p, nodes(4, 2))
+	if got, want := reply(t, "ext", ips[0]), "node=node2 client="+lab.ExtAddr(4).String(); !strings.Contains(got, want) {
+		t.Errorf("reply = %q, want it to contain %q", got, want)
+	}
+
+	ns := strings.ToLower(t.Name())
+	if err := c.SetEndpoints(t.Context(), ns, "web", 3); err != nil {
+		t.Fatal(err)
+	}
+	waitRouteEverywhere(t, p, nodes(4, 3))
+	if got, want := reply(t, "ext", ips[0]), "node=node3 client="+lab.ExtAddr(4).String(); !strings.Contains(got, want) {
+		t.Errorf("after the move: reply = %q, want it to contain %q", got, want)
+	}
+}
+
+// With no endpoints the route is withdrawn everywhere; it comes back with
+// the first endpoint.
+func TestBGPNoEndpointsWithdraws(t *testing.T) {
+	ips := newService(t, cluster.ServiceSpec{Nodes: []int{1}})
+	p := host(ips[0])
+	waitRouteEverywhere(t, p, nodes(4, 1, 2, 3))
+	ns := strings.ToLower(t.Name())
+	if err := c.SetEndpoints(t.Context(), ns, "web"); err != nil {
+		t.Fatal(err)
+	}
+	waitRouteEverywhere(t, p, nil)
+	if err := c.SetEndpoints(t.Context(), ns, "web", 2); err != nil {
+		t.Fatal(err)
+	}
+	waitRouteEverywhere(t, p, nodes(4, 1, 2, 3))
+}
+
+// A node labelled exclude-from-external-load-balancers stops advertising,
+// and starts again when the label goes.
+func TestBGPExcludedNode(t *testing.T) {
+	ips := newService(t, cluster.ServiceSpec{Nodes: []int{1, 2, 3}})
+	p := host(ips[0])
+	waitRouteEverywhere(t, p, nodes(4, 1, 2, 3))
+
+	label := func(ctx context.Context, set bool) {
+		t.Helper()
+		var n corev1.Node
+		if err := c.Env.Client.Get(ctx, client.ObjectKey{Name: "node3"}, &n); err != nil {
+			t.Fatal(err)
+		}
+		if set {
+			n.Labels[v1alpha1.LabelExcludeFromExternalLB] = ""
+		} else {
+			delete(n.Labels, v1alpha1.LabelExcludeFromExternalLB)
+		}
+		if err := c.Env.Client.Update(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	label(t.Context(), true)
+	// Cleanups run after t.Context() is canceled.
+	t.Cleanup(func() { label(context.Background(), false) })
+	waitRouteEverywhere(t, p, nodes(4, 1, 2))
+	label(t.Context(), false)
+	waitRouteEverywhere(t, p, nodes(4, 1, 2, 3))
+}
+
+// An IPv6 Service is advertised over the IPv4 sessions (MP-BGP) with each
+// node's IPv6 address as next hop.
+func TestBGPIPv6Service(t *testing.T) {
+	ips := newService(t, cluster.ServiceSpec{
+		Nodes:  []int{1, 2, 3},
+		Policy: corev1.IPFamilyPolicySingleStack, Families: []corev1.IPFamily{corev1.IPv6Protocol},
+	})
+	if !ips[0].Is6() {
+		t.Fatalf("address %s, want IPv6", ips[0])
+	}
+	waitRouteEverywhere(t, host(ips[0]), nodes(6, 1, 2, 3))
+}

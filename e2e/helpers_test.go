@@ -1,0 +1,160 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/e2e/cluster"
+	"github.com/ironlb/ironlb/e2e/lab"
+)
+
+// waitTimeout bounds every wait: the lab converges in well under a second,
+// but CI machines are shared. A wait only waits; what a test asserts is the
+// state it observed.
+const waitTimeout = 60 * time.Second
+
+// eventually polls cond until it reports done, and fails the test with the
+// last detail it gave when waitTimeout passes.
+func eventually(t *testing.T, what string, cond func(ctx context.Context) (done bool, detail string)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	defer cancel()
+	var detail string
+	for {
+		var done bool
+		done, detail = cond(ctx)
+		if done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: not reached after %s; last seen: %s", what, waitTimeout, detail)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// newService creates a Service in a namespace of its own, deleted with the
+// test, and returns its address of each family once allocated.
+func newService(t *testing.T, spec cluster.ServiceSpec) []netip.Addr {
+	t.Helper()
+	if spec.Namespace == "" {
+		spec.Namespace = strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	}
+	if spec.Name == "" {
+		spec.Name = "web"
+	}
+	svc, err := c.CreateService(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.Env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: spec.Namespace}})
+		_ = c.Env.Client.Delete(ctx, svc)
+	})
+	var ips []netip.Addr
+	eventually(t, "address allocated", func(ctx context.Context) (bool, string) {
+		var cur corev1.Service
+		if err := c.Env.Client.Get(ctx, client.ObjectKeyFromObject(svc), &cur); err != nil {
+			return false, err.Error()
+		}
+		ips = ips[:0]
+		for _, ing := range cur.Status.LoadBalancer.Ingress {
+			ips = append(ips, netip.MustParseAddr(ing.IP))
+		}
+		return len(ips) == max(1, len(spec.Families)), fmt.Sprintf("ingress %v", cur.Status.LoadBalancer.Ingress)
+	})
+	return ips
+}
+
+// host is the prefix of one address.
+func host(ip netip.Addr) netip.Prefix { return netip.PrefixFrom(ip, ip.BitLen()) }
+
+func family(ip netip.Addr) int {
+	if ip.Is4() {
+		return 4
+	}
+	return 6
+}
+
+// nodes returns the LAN addresses of the given nodes, sorted.
+func nodes(fam int, ns ...int) []netip.Addr {
+	var out []netip.Addr
+	for _, n := range ns {
+		out = append(out, lab.NodeAddr(n, fam))
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
+}
+
+type routeSource struct {
+	name string
+	get  func(ctx context.Context, family int) (map[netip.Prefix][]netip.Addr, error)
+}
+
+// routers are the places a route must show up: both BGP daemons and the FRR
+// router's kernel, which forwards the traffic.
+func routers() []routeSource {
+	return []routeSource{
+		{"FRR", c.Lab.FRRRoutes},
+		{"BIRD", c.Lab.BIRDRoutes},
+		{"router kernel", func(ctx context.Context, fam int) (map[netip.Prefix][]netip.Addr, error) {
+			return c.Lab.KernelRoutes("router", fam)
+		}},
+	}
+}
+
+// waitRoute waits until src shows prefix with exactly the next hops want
+// (none: the prefix is absent).
+func waitRoute(t *testing.T, src routeSource, prefix netip.Prefix, want []netip.Addr) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%s: %s via %v", src.name, prefix, want), func(ctx context.Context) (bool, string) {
+		routes, err := src.get(ctx, map[bool]int{true: 4, false: 6}[prefix.Addr().Is4()])
+		if err != nil {
+			return false, err.Error()
+		}
+		got := slices.Clone(routes[prefix])
+		slices.SortFunc(got, netip.Addr.Compare)
+		got = slices.Compact(got)
+		return slices.Equal(got, want), fmt.Sprintf("next hops %v", got)
+	})
+}
+
+// waitRouteEverywhere waits for the route at FRR, BIRD and in FRR's kernel.
+func waitRouteEverywhere(t *testing.T, prefix netip.Prefix, want []netip.Addr) {
+	t.Helper()
+	for _, src := range routers() {
+		waitRoute(t, src, prefix, want)
+	}
+}
+
+// reply connects from a lab namespace to ip:80 and returns the backend's
+// line, "pod=podN node=nodeN client=IP".
+func reply(t *testing.T, from string, ip netip.Addr) string {
+	t.Helper()
+	var line string
+	eventually(t, fmt.Sprintf("reply from %s to %s", from, ip), func(ctx context.Context) (bool, string) {
+		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		got, err := c.Lab.Dial(dctx, from, netip.AddrPortFrom(ip, 80))
+		if err != nil {
+			return false, err.Error()
+		}
+		line = strings.TrimSpace(got)
+		return strings.HasPrefix(line, "pod="), line
+	})
+	return line
+}

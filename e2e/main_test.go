@@ -1,0 +1,102 @@
+//go:build linux
+
+// Package e2e tests ironlb as a black box on the lab: real control plane,
+// real routers (FRR, BIRD) in network namespaces, a real kube-proxy and the
+// speaker and controller binaries on every node. Each test asserts what the
+// routers and clients see.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+
+	"github.com/ironlb/ironlb/e2e/cluster"
+	"github.com/ironlb/ironlb/e2e/lab"
+)
+
+// c is the cluster every test of the package shares; tests use their own
+// namespaces and Services and put back what they change.
+var c *cluster.Cluster
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	// No silent skip: a lab that cannot run is a failure (make test
+	// installs what the lab needs; see hack/labdeps.sh).
+	if why := unsupported(); why != "" {
+		fmt.Fprintln(os.Stderr, "e2e: cannot run the lab:", why)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "ironlb-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			os.RemoveAll(dir)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := cluster.Build(ctx, filepath.Join(dir, "bin"), os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	prefix := "ilbt" + strconv.FormatInt(int64(os.Getpid()), 36) + "-"
+	if err := lab.Sweep(prefix); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: sweep:", err)
+	}
+	c, err = cluster.Up(ctx, cluster.Options{Prefix: prefix, Dir: dir, Bin: filepath.Join(dir, "bin"), Log: progress()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: bring up the lab:", err)
+		return 1
+	}
+	code := func() int {
+		defer func() {
+			if err := c.Down(); err != nil {
+				fmt.Fprintln(os.Stderr, "e2e: tear down the lab:", err)
+			}
+		}()
+		if err := c.ApplyLabConfig(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: lab config:", err)
+			return 1
+		}
+		return m.Run()
+	}()
+	if code != 0 {
+		// The logs of every daemon tell what went wrong; keep them.
+		keep = true
+		fmt.Fprintln(os.Stderr, "e2e: logs kept in", dir)
+	}
+	return code
+}
+
+// unsupported says why the lab cannot run here, or "".
+func unsupported() string {
+	if os.Geteuid() != 0 {
+		return "needs root (network namespaces)"
+	}
+	for _, tool := range []string{"ip", "vtysh", "bird", "birdc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return tool + " not installed: run hack/labdeps.sh"
+		}
+	}
+	return ""
+}
+
+func progress() logr.Logger {
+	return funcr.New(func(prefix, args string) {
+		fmt.Fprintln(os.Stderr, "e2e:", prefix, args)
+	}, funcr.Options{})
+}

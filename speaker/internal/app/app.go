@@ -1,0 +1,184 @@
+// Package app assembles the speaker: options, a manager whose cache holds
+// what the node's plan reads, the BGP adapter and the loop that keeps them
+// in step. speaker/main.go only parses flags into Options; tests run [Run]
+// in process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/scheme"
+	"github.com/ironlb/ironlb/speaker/internal/bgp"
+)
+
+// Options configure the speaker.
+type Options struct {
+	// NodeName is the Node this speaker runs on.
+	NodeName string
+	// Namespace holds the Secrets that BGPPeers' passwords refer to: the
+	// speaker's own namespace.
+	Namespace string
+	// ServeClassless must match the controller's setting.
+	ServeClassless bool
+	// Interval is the shortest time between two passes; a lone change is
+	// applied at once, a burst is coalesced.
+	Interval time.Duration
+	// StatusInterval bounds how often the SpeakerStatus is written.
+	StatusInterval time.Duration
+
+	// MetricsAddr and HealthAddr are listen addresses; "0" disables.
+	MetricsAddr string
+	HealthAddr  string
+
+	QPS   float32
+	Burst int
+
+	// Registry receives the metrics; nil means controller-runtime's global
+	// registry, which the metrics endpoint serves.
+	Registry prometheus.Registerer
+}
+
+// Defaults returns the options the binary starts with.
+func Defaults() Options {
+	return Options{
+		Namespace:      "ironlb-system",
+		ServeClassless: true,
+		Interval:       200 * time.Millisecond,
+		StatusInterval: time.Second,
+		MetricsAddr:    ":7472",
+		HealthAddr:     ":7473",
+		QPS:            20,
+		Burst:          40,
+	}
+}
+
+// Validate reports every option that cannot work.
+func (o Options) Validate() error {
+	var errs []error
+	if o.NodeName == "" {
+		errs = append(errs, errors.New("the node name is required (--node-name or NODE_NAME)"))
+	}
+	if o.Namespace == "" {
+		errs = append(errs, errors.New("the namespace is required (--namespace or POD_NAMESPACE)"))
+	}
+	if o.Interval <= 0 || o.StatusInterval <= 0 {
+		errs = append(errs, fmt.Errorf("intervals must be positive (pass %s, status %s)", o.Interval, o.StatusInterval))
+	}
+	if o.QPS <= 0 || o.Burst < 1 {
+		errs = append(errs, fmt.Errorf("QPS (%v) and burst (%d) must be positive", o.QPS, o.Burst))
+	}
+	return errors.Join(errs...)
+}
+
+// Run runs the speaker until ctx ends. It withdraws nothing when the API is
+// unreachable: the last plan stays applied until the cache says otherwise.
+func Run(ctx context.Context, cfg *rest.Config, o Options) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = o.QPS, o.Burst
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	sch, err := scheme.New()
+	if err != nil {
+		return err
+	}
+	reg := o.Registry
+	if reg == nil {
+		reg = ctrlmetrics.Registry
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 sch,
+		Metrics:                metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress: o.HealthAddr,
+		Cache: cache.Options{
+			DefaultTransform: slim,
+			ByObject: map[client.Object]cache.ByObject{
+				// Only this node's Node, only our namespace's Secrets.
+				&corev1.Node{}:   {Field: fields.OneTermEqualSelector("metadata.name", o.NodeName)},
+				&corev1.Secret{}: {Namespaces: map[string]cache.Config{o.Namespace: {}}},
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("create manager: %w", err)
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return err
+	}
+	log := ctrl.Log.WithName("speaker").WithValues("node", o.NodeName)
+	speaker := bgp.New(log.WithName("bgp"), bgp.Options{})
+	r := &runner{opts: o, client: mgr.GetClient(), bgp: speaker, clock: clock.RealClock{}, metrics: m}
+	l := newLoop("plan", o.Interval, clock.RealClock{}, r.pass)
+
+	if err := mgr.Add(manager.RunnableFunc(speaker.Run)); err != nil {
+		return err
+	}
+	if err := mgr.Add(l); err != nil {
+		return err
+	}
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-speaker.Changes():
+				l.Poke()
+			}
+		}
+	})); err != nil {
+		return err
+	}
+	poke := toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { l.Poke() },
+		UpdateFunc: func(any, any) { l.Poke() },
+		DeleteFunc: func(any) { l.Poke() },
+	}
+	for _, obj := range []client.Object{
+		&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Node{}, &corev1.Secret{},
+		&v1alpha1.IPPool{}, &v1alpha1.L2Announcement{}, &v1alpha1.BGPPeer{}, &v1alpha1.BGPAnnouncement{},
+	} {
+		inf, err := mgr.GetCache().GetInformer(ctx, obj)
+		if err != nil {
+			return fmt.Errorf("watch %T: %w", obj, err)
+		}
+		if _, err := inf.AddEventHandler(poke); err != nil {
+			return fmt.Errorf("watch %T: %w", obj, err)
+		}
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("cache", func(req *http.Request) error {
+		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
+			return errors.New("caches not synced")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return mgr.Start(logr.NewContext(ctx, log))
+}

@@ -1,0 +1,211 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/speaker/internal/announce"
+)
+
+// inputs is everything one pass reads: the planner's input and the parts
+// of the configuration the BGP adapter needs besides the plan.
+type inputs struct {
+	plan     announce.Input
+	peers    map[string]*config.Peer // the peers that select this node
+	problems config.Problems
+	// nodeFound is false until the Node object exists.
+	nodeFound bool
+	nodeUID   types.UID
+}
+
+// gather reads the whole state a node's plan depends on from the cache.
+func (r *runner) gather(ctx context.Context) (*inputs, error) {
+	in := config.Input{SecretNamespace: r.opts.Namespace}
+	var (
+		pools   v1alpha1.IPPoolList
+		l2s     v1alpha1.L2AnnouncementList
+		peers   v1alpha1.BGPPeerList
+		anns    v1alpha1.BGPAnnouncementList
+		secrets corev1.SecretList
+		svcs    corev1.ServiceList
+		slices  discoveryv1.EndpointSliceList
+	)
+	for _, l := range []struct {
+		list client.ObjectList
+		opts []client.ListOption
+	}{
+		{&pools, nil}, {&l2s, nil}, {&peers, nil}, {&anns, nil},
+		{&secrets, []client.ListOption{client.InNamespace(r.opts.Namespace)}},
+		{&svcs, nil}, {&slices, nil},
+	} {
+		if err := r.client.List(ctx, l.list, l.opts...); err != nil {
+			return nil, fmt.Errorf("list %T: %w", l.list, err)
+		}
+	}
+	in.Pools, in.L2Announcements, in.Peers, in.BGPAnnouncements = pools.Items, l2s.Items, peers.Items, anns.Items
+	in.Secrets = secrets.Items
+	cfg, problems := config.Parse(in)
+
+	out := &inputs{peers: map[string]*config.Peer{}, problems: problems}
+	var node corev1.Node
+	switch err := r.client.Get(ctx, types.NamespacedName{Name: r.opts.NodeName}, &node); {
+	case apierrors.IsNotFound(err):
+		// Without the Node there is no address and no labels: plan nothing.
+	case err != nil:
+		return nil, fmt.Errorf("get node %s: %w", r.opts.NodeName, err)
+	default:
+		out.nodeFound, out.nodeUID = true, node.UID
+	}
+	out.plan.Node = announce.Node{
+		Name:     r.opts.NodeName,
+		Addrs:    internalIPs(&node),
+		Excluded: hasLabel(&node, v1alpha1.LabelExcludeFromExternalLB),
+	}
+	for _, p := range cfg.Pools {
+		ap := announce.Pool{Name: p.Name}
+		for _, rg := range p.Ranges {
+			ap.Ranges = append(ap.Ranges, announce.Range{First: rg.First, Last: rg.Last})
+		}
+		out.plan.Pools = append(out.plan.Pools, ap)
+	}
+	if out.nodeFound {
+		for name, p := range cfg.Peers {
+			if !p.SelectsNode(node.Labels) {
+				continue
+			}
+			out.peers[name] = p
+			out.plan.Peers = append(out.plan.Peers, announce.Peer{Name: name, Address: p.Address, IBGP: p.IBGP(), RouterID: p.RouterID})
+		}
+		for _, a := range cfg.BGPAnnouncements {
+			if a.SelectsNode(node.Labels) {
+				out.plan.BGPAnnouncements = append(out.plan.BGPAnnouncements, announcement(a))
+			}
+		}
+	}
+	out.plan.Services = services(svcs.Items, slices.Items, r.opts.ServeClassless)
+	return out, nil
+}
+
+func announcement(a *config.BGPAnnouncement) announce.BGPAnnouncement {
+	out := announce.BGPAnnouncement{
+		Name:                a.Name,
+		Pools:               a.Pools,
+		Peers:               a.Peers,
+		AggregationLength:   a.AggregationLength,
+		AggregationLengthV6: a.AggregationLengthV6,
+		LocalPref:           a.LocalPref,
+	}
+	for _, c := range a.Communities {
+		if c.Large {
+			out.LargeCommunities = append(out.LargeCommunities, announce.LargeCommunity{c.GlobalAdmin, c.LocalData1, c.LocalData2})
+		} else {
+			out.Communities = append(out.Communities, c.Value)
+		}
+	}
+	return out
+}
+
+// services turns the LoadBalancer Services ironlb serves, with their
+// EndpointSlices, into the planner's form.
+func services(svcs []corev1.Service, slices []discoveryv1.EndpointSlice, classless bool) []announce.Service {
+	byService := map[types.NamespacedName][]*discoveryv1.EndpointSlice{}
+	for i := range slices {
+		s := &slices[i]
+		name := s.Labels[discoveryv1.LabelServiceName]
+		if name == "" {
+			continue
+		}
+		k := types.NamespacedName{Namespace: s.Namespace, Name: name}
+		byService[k] = append(byService[k], s)
+	}
+	var out []announce.Service
+	for i := range svcs {
+		svc := &svcs[i]
+		if !served(svc, classless) {
+			continue
+		}
+		as := announce.Service{
+			Key:   svc.Namespace + "/" + svc.Name,
+			Local: svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal,
+		}
+		for _, ing := range svc.Status.LoadBalancer.Ingress {
+			if a, err := netip.ParseAddr(ing.IP); err == nil {
+				as.IPs = append(as.IPs, a.Unmap())
+			}
+		}
+		if len(as.IPs) == 0 {
+			continue
+		}
+		for _, s := range byService[types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}] {
+			for _, ep := range s.Endpoints {
+				as.Endpoints = append(as.Endpoints, endpoint(ep))
+			}
+		}
+		out = append(out, as)
+	}
+	return out
+}
+
+// endpoint reads the conditions as discovery.k8s.io/v1 documents them: a
+// nil ready means ready, a nil serving means the same as ready, a nil
+// terminating means not terminating.
+func endpoint(ep discoveryv1.Endpoint) announce.Endpoint {
+	c := ep.Conditions
+	e := announce.Endpoint{Ready: c.Ready == nil || *c.Ready}
+	e.Serving = e.Ready
+	if c.Serving != nil {
+		e.Serving = *c.Serving
+	}
+	e.Terminating = c.Terminating != nil && *c.Terminating
+	if ep.NodeName != nil {
+		e.Node = *ep.NodeName
+	}
+	return e
+}
+
+// served reports whether ironlb serves the Service: type LoadBalancer with
+// ironlb's class, or with no class when classless Services are served. It
+// is the controller's rule; the speaker must agree with it.
+func served(svc *corev1.Service, classless bool) bool {
+	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		return false
+	}
+	if svc.Spec.LoadBalancerClass == nil {
+		return classless
+	}
+	return *svc.Spec.LoadBalancerClass == v1alpha1.LoadBalancerClass
+}
+
+// internalIPs returns the node's InternalIPs, IPv4 first.
+func internalIPs(node *corev1.Node) []netip.Addr {
+	var v4, v6 []netip.Addr
+	for _, a := range node.Status.Addresses {
+		if a.Type != corev1.NodeInternalIP {
+			continue
+		}
+		ip, err := netip.ParseAddr(a.Address)
+		if err != nil {
+			continue
+		}
+		if ip = ip.Unmap(); ip.Is4() {
+			v4 = append(v4, ip)
+		} else {
+			v6 = append(v6, ip)
+		}
+	}
+	return append(v4, v6...)
+}
+
+func hasLabel(node *corev1.Node, key string) bool {
+	_, ok := node.Labels[key]
+	return ok
+}

@@ -1,0 +1,93 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+)
+
+// loop runs a pass whenever it is poked, never more often than once per
+// interval, and again after a failure with exponential backoff. Events only
+// poke it; the pass reads the whole state (the bounded-frequency runner of
+// kube-proxy and kindnet). A poke during a pass causes one more pass, so no
+// change is lost, and a burst of pokes causes at most two.
+type loop struct {
+	name     string
+	interval time.Duration
+	// maxBackoff caps the delay between failed passes.
+	maxBackoff time.Duration
+	clock      clock.WithTicker
+	// pass returns a delay after which it wants to run again (0: only when
+	// poked) or an error to retry with backoff.
+	pass func(ctx context.Context) (again time.Duration, err error)
+
+	kick chan struct{}
+}
+
+func newLoop(name string, interval time.Duration, clk clock.WithTicker, pass func(context.Context) (time.Duration, error)) *loop {
+	return &loop{name: name, interval: interval, maxBackoff: 30 * time.Second, clock: clk, pass: pass, kick: make(chan struct{}, 1)}
+}
+
+// Poke asks for a pass soon. It never blocks.
+func (l *loop) Poke() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs passes until ctx ends; it implements manager.Runnable.
+func (l *loop) Start(ctx context.Context) error {
+	log := logr.FromContextOrDiscard(ctx).WithValues("loop", l.name)
+	var (
+		last    time.Time
+		backoff time.Duration
+		timer   clock.Timer
+		due     <-chan time.Time
+	)
+	schedule := func(d time.Duration) {
+		if timer != nil {
+			timer.Stop()
+		}
+		timer = l.clock.NewTimer(d)
+		due = timer.C()
+	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.kick:
+			if wait := l.interval - l.clock.Since(last); !last.IsZero() && wait > 0 {
+				schedule(wait)
+				continue
+			}
+		case <-due:
+			due = nil
+		}
+		last = l.clock.Now()
+		again, err := l.pass(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			backoff = min(max(2*backoff, l.interval, 100*time.Millisecond), l.maxBackoff)
+			log.Error(err, "Pass failed; retrying", "after", backoff)
+			schedule(backoff)
+		case again > 0:
+			backoff = 0
+			schedule(again)
+		default:
+			backoff = 0
+		}
+	}
+}
+
+// NeedLeaderElection is false: every node's speaker works.
+func (l *loop) NeedLeaderElection() bool { return false }

@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
+)
+
+// recorder is a pass that records when it ran and fails while told to.
+type recorder struct {
+	mu   sync.Mutex
+	runs []time.Time
+	fail bool
+	ran  chan struct{}
+	clk  *clocktesting.FakeClock
+}
+
+func (r *recorder) pass(context.Context) (time.Duration, error) {
+	r.mu.Lock()
+	r.runs = append(r.runs, r.clk.Now())
+	fail := r.fail
+	r.mu.Unlock()
+	r.ran <- struct{}{}
+	if fail {
+		return 0, errors.New("apiserver away")
+	}
+	return 0, nil
+}
+
+func startLoop(t *testing.T, interval time.Duration) (*loop, *recorder) {
+	t.Helper()
+	clk := clocktesting.NewFakeClock(time.Unix(1_000_000, 0))
+	r := &recorder{ran: make(chan struct{}, 16), clk: clk}
+	l := newLoop("test", interval, clk, r.pass)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { _ = l.Start(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return l, r
+}
+
+func waitRun(t *testing.T, r *recorder) {
+	t.Helper()
+	select {
+	case <-r.ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no pass")
+	}
+}
+
+// waitTimer waits until the loop sleeps on the fake clock.
+func waitTimer(t *testing.T, r *recorder) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !r.clk.HasWaiters() {
+		if time.Now().After(deadline) {
+			t.Fatal("the loop never scheduled a timer")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A lone poke runs at once; pokes within the interval are coalesced into one
+// pass at the end of the interval.
+func TestLoopCoalesces(t *testing.T) {
+	l, r := startLoop(t, time.Second)
+	l.Poke()
+	waitRun(t, r)
+	for range 10 {
+		l.Poke()
+	}
+	waitTimer(t, r)
+	select {
+	case <-r.ran:
+		t.Fatal("a pass ran before the interval passed")
+	default:
+	}
+	r.clk.Step(time.Second)
+	waitRun(t, r)
+	if got := len(r.runs); got != 2 {
+		t.Errorf("%d passes for 11 pokes, want 2", got)
+	}
+	if d := r.runs[1].Sub(r.runs[0]); d != time.Second {
+		t.Errorf("second pass %s after the first, want the interval (1s)", d)
+	}
+}
+
+// A failed pass is retried without a poke, with a delay that doubles.
+func TestLoopRetriesWithBackoff(t *testing.T) {
+	l, r := startLoop(t, 100*time.Millisecond)
+	r.mu.Lock()
+	r.fail = true
+	r.mu.Unlock()
+	l.Poke()
+	waitRun(t, r)
+	for _, want := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
+		waitTimer(t, r)
+		r.clk.Step(want)
+		waitRun(t, r)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var gaps []time.Duration
+	for i := 1; i < len(r.runs); i++ {
+		gaps = append(gaps, r.runs[i].Sub(r.runs[i-1]))
+	}
+	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
+	for i := range want {
+		if gaps[i] != want[i] {
+			t.Errorf("retry gaps %v, want %v", gaps, want)
+			break
+		}
+	}
+}

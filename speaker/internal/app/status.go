@@ -1,0 +1,123 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/speaker/internal/announce"
+)
+
+// Reasons of the SpeakerStatus Ready condition.
+const (
+	reasonApplied      = "Applied"
+	reasonNodeNotFound = "NodeNotFound"
+	reasonNoRouterID   = "NoRouterID"
+	reasonApplyFailed  = "ApplyFailed"
+)
+
+// statusWrite is the content of a SpeakerStatus the runner writes; two equal
+// values need no write.
+type statusWrite struct {
+	sessions []v1alpha1.BGPSession
+	ready    metav1.Condition
+	// nodeUID makes the Node the owner of a SpeakerStatus the runner creates.
+	nodeUID types.UID
+}
+
+// report writes the node's SpeakerStatus when its content changed, at most
+// once per StatusInterval; it returns the delay after which a postponed
+// write is due.
+func (r *runner) report(ctx context.Context, in *inputs, plan announce.Plan, applyErr error) (time.Duration, error) {
+	w := &statusWrite{sessions: r.sessions(), ready: readyCondition(in, plan, applyErr), nodeUID: in.nodeUID}
+	if r.status != nil && cmp.Equal(r.status, w, cmp.AllowUnexported(statusWrite{})) {
+		return 0, nil
+	}
+	if wait := r.opts.StatusInterval - r.clock.Since(r.lastWritten); wait > 0 {
+		return wait, nil
+	}
+	if err := r.write(ctx, w); err != nil {
+		return 0, err
+	}
+	r.status, r.lastWritten = w, r.clock.Now()
+	return 0, nil
+}
+
+func (r *runner) sessions() []v1alpha1.BGPSession {
+	var out []v1alpha1.BGPSession
+	for _, s := range r.bgp.Sessions() {
+		bs := v1alpha1.BGPSession{
+			Peer:         s.Peer,
+			Address:      s.Address.String(),
+			State:        v1alpha1.BGPSessionState(s.State),
+			PrefixesSent: int32(min(s.PrefixesSent, 1<<31-1)),
+			LastError:    s.LastError,
+		}
+		if !s.Since.IsZero() {
+			// The API keeps seconds; compare what will be stored.
+			t := metav1.NewTime(s.Since.Truncate(time.Second))
+			bs.Since = &t
+		}
+		out = append(out, bs)
+	}
+	return out
+}
+
+func readyCondition(in *inputs, plan announce.Plan, applyErr error) metav1.Condition {
+	c := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse}
+	switch {
+	case !in.nodeFound:
+		c.Reason = reasonNodeNotFound
+		c.Message = fmt.Sprintf("Node %q does not exist; check the speaker's --node-name (or NODE_NAME)", in.plan.Node.Name)
+	case plan.Problem != "":
+		c.Reason, c.Message = reasonNoRouterID, plan.Problem+"; set spec.routerID on the BGPPeer"
+	case applyErr != nil:
+		c.Reason, c.Message = reasonApplyFailed, applyErr.Error()
+	default:
+		n := 0
+		for _, ads := range plan.Adverts {
+			n += len(ads)
+		}
+		c.Status, c.Reason = metav1.ConditionTrue, reasonApplied
+		c.Message = fmt.Sprintf("%d routes planned for %d peers", n, len(plan.Peers))
+	}
+	return c
+}
+
+// write creates or updates the SpeakerStatus named after the node.
+func (r *runner) write(ctx context.Context, w *statusWrite) error {
+	var ss v1alpha1.SpeakerStatus
+	key := types.NamespacedName{Name: r.opts.NodeName}
+	err := r.client.Get(ctx, key, &ss)
+	if apierrors.IsNotFound(err) {
+		ss = v1alpha1.SpeakerStatus{ObjectMeta: metav1.ObjectMeta{Name: r.opts.NodeName}}
+		if w.nodeUID != "" {
+			// Deleting the Node deletes its status (by the garbage collector).
+			ss.OwnerReferences = []metav1.OwnerReference{{
+				APIVersion: "v1", Kind: "Node", Name: r.opts.NodeName, UID: w.nodeUID,
+			}}
+		}
+		if err = r.client.Create(ctx, &ss); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create SpeakerStatus %s: %w", key.Name, err)
+		}
+		err = r.client.Get(ctx, key, &ss)
+	}
+	if err != nil {
+		return fmt.Errorf("get SpeakerStatus %s: %w", key.Name, err)
+	}
+	before := ss.DeepCopy()
+	ss.Status.Sessions = w.sessions
+	meta.SetStatusCondition(&ss.Status.Conditions, w.ready)
+	if err := r.client.Status().Patch(ctx, &ss, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("update SpeakerStatus %s: %w", key.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+// Command speaker makes the outside network deliver traffic for ironlb's
+// addresses to this node: it advertises them to BGP routers. Run one per
+// node (a DaemonSet on the host network).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ironlb/ironlb/speaker/internal/app"
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	o := app.Defaults()
+	fs := flag.NewFlagSet("speaker", flag.ContinueOnError)
+	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; empty means in-cluster or $KUBECONFIG")
+	fs.StringVar(&o.NodeName, "node-name", os.Getenv("NODE_NAME"), "name of the Node this speaker runs on")
+	fs.StringVar(&o.Namespace, "namespace", envOr("POD_NAMESPACE", o.Namespace), "namespace of the Secrets that BGPPeers refer to")
+	fs.BoolVar(&o.ServeClassless, "serve-classless", o.ServeClassless, "also announce LoadBalancer Services without spec.loadBalancerClass (must match the controller)")
+	fs.DurationVar(&o.Interval, "min-interval", o.Interval, "shortest time between two passes over the node's state")
+	fs.DurationVar(&o.StatusInterval, "status-interval", o.StatusInterval, "at most one SpeakerStatus write per interval")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, `address of /metrics; "0" disables`)
+	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", o.HealthAddr, `address of /healthz and /readyz; "0" disables`)
+	qps := fs.Float64("kube-api-qps", float64(o.QPS), "requests per second to the apiserver")
+	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "request burst to the apiserver")
+	zo := zap.Options{}
+	zo.BindFlags(fs)
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return 2
+	}
+	o.QPS = float32(*qps)
+	if err := o.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "speaker:", err)
+		return 2
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
+
+	cfg, err := restConfig(*kubeconfig)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "speaker:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, cfg, o); err != nil {
+		fmt.Fprintln(os.Stderr, "speaker:", err)
+		return 1
+	}
+	return 0
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		return clientcmd.BuildConfigFromFlags("", kubeconfig)
+	}
+	return ctrl.GetConfig()
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
