@@ -41,6 +41,12 @@ func TestSamplesAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The lab's configuration (make lab, e2e) must be valid too.
+	lab, err := filepath.Glob("samples/lab/*.yaml")
+	if err != nil || len(lab) == 0 {
+		t.Fatalf("no lab samples: %v", err)
+	}
+	files = append(files, lab...)
 	kinds := map[string]bool{}
 	for _, f := range files {
 		for _, u := range readObjects(t, f) {

@@ -26,7 +26,7 @@ const waitTimeout = 60 * time.Second
 
 // eventually polls cond until it reports done, and fails the test with the
 // last detail it gave when waitTimeout passes.
-func eventually(t *testing.T, what string, cond func(ctx context.Context) (done bool, detail string)) {
+func eventually(t testing.TB, what string, cond func(ctx context.Context) (done bool, detail string)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
 	defer cancel()
@@ -119,7 +119,7 @@ func routers() []routeSource {
 
 // waitRoute waits until src shows prefix with exactly the next hops want
 // (none: the prefix is absent).
-func waitRoute(t *testing.T, src routeSource, prefix netip.Prefix, want []netip.Addr) {
+func waitRoute(t testing.TB, src routeSource, prefix netip.Prefix, want []netip.Addr) {
 	t.Helper()
 	eventually(t, fmt.Sprintf("%s: %s via %v", src.name, prefix, want), func(ctx context.Context) (bool, string) {
 		routes, err := src.get(ctx, map[bool]int{true: 4, false: 6}[prefix.Addr().Is4()])
@@ -134,7 +134,7 @@ func waitRoute(t *testing.T, src routeSource, prefix netip.Prefix, want []netip.
 }
 
 // waitRouteEverywhere waits for the route at FRR, BIRD and in FRR's kernel.
-func waitRouteEverywhere(t *testing.T, prefix netip.Prefix, want []netip.Addr) {
+func waitRouteEverywhere(t testing.TB, prefix netip.Prefix, want []netip.Addr) {
 	t.Helper()
 	for _, src := range routers() {
 		waitRoute(t, src, prefix, want)

@@ -41,7 +41,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	keep := false
+	// IRONLB_E2E_KEEP=1 keeps the logs of a run that passed too.
+	keep := os.Getenv("IRONLB_E2E_KEEP") != ""
 	defer func() {
 		if !keep {
 			os.RemoveAll(dir)
@@ -74,7 +75,7 @@ func run(m *testing.M) int {
 		}
 		return m.Run()
 	}()
-	if code != 0 {
+	if code != 0 || keep {
 		// The logs of every daemon tell what went wrong; keep them.
 		keep = true
 		fmt.Fprintln(os.Stderr, "e2e: logs kept in", dir)

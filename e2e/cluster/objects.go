@@ -149,9 +149,17 @@ func (c *Cluster) CreateService(ctx context.Context, s ServiceSpec) (*corev1.Ser
 }
 
 // SetEndpoints makes the Service's backends the pods of the given nodes
-// (none: no endpoints), one EndpointSlice per family.
+// (none: no endpoints), one EndpointSlice per family of the Service.
 func (c *Cluster) SetEndpoints(ctx context.Context, namespace, name string, nodes ...int) error {
-	for _, fam := range []int{4, 6} {
+	var svc corev1.Service
+	if err := c.Env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &svc); err != nil {
+		return fmt.Errorf("endpoints of %s/%s: %w", namespace, name, err)
+	}
+	var fams []int
+	for _, f := range svc.Spec.IPFamilies {
+		fams = append(fams, map[corev1.IPFamily]int{corev1.IPv4Protocol: 4, corev1.IPv6Protocol: 6}[f])
+	}
+	for _, fam := range fams {
 		es := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{
 			Namespace: namespace, Name: fmt.Sprintf("%s-v%d", name, fam),
 			Labels: map[string]string{

@@ -124,7 +124,7 @@ func up(dir, bin string) error {
 		select {
 		case err := <-exited:
 			why, _ := os.ReadFile(filepath.Join(dir, failedFile))
-			return fmt.Errorf("the lab failed to start (%v): %s\nsee %s", err, strings.TrimSpace(string(why)), filepath.Join(dir, logFile))
+			return fmt.Errorf("the lab failed to start (%w): %s\nsee %s", err, strings.TrimSpace(string(why)), filepath.Join(dir, logFile))
 		case <-deadline:
 			_ = down(dir)
 			return errors.New("the lab was not ready after 10 minutes; removed it")

@@ -41,9 +41,10 @@ type Options struct {
 	Namespace string
 	// ServeClassless must match the controller's setting.
 	ServeClassless bool
-	// Interval is the shortest time between two passes; a lone change is
-	// applied at once, a burst is coalesced.
-	Interval time.Duration
+	// At most PassBurst passes run per PassInterval: the few events of one
+	// change apply at once, a storm of events is coalesced.
+	PassInterval time.Duration
+	PassBurst    int
 	// StatusInterval bounds how often the SpeakerStatus is written.
 	StatusInterval time.Duration
 
@@ -64,7 +65,8 @@ func Defaults() Options {
 	return Options{
 		Namespace:      "ironlb-system",
 		ServeClassless: true,
-		Interval:       200 * time.Millisecond,
+		PassInterval:   100 * time.Millisecond,
+		PassBurst:      3,
 		StatusInterval: time.Second,
 		MetricsAddr:    ":7472",
 		HealthAddr:     ":7473",
@@ -82,8 +84,11 @@ func (o Options) Validate() error {
 	if o.Namespace == "" {
 		errs = append(errs, errors.New("the namespace is required (--namespace or POD_NAMESPACE)"))
 	}
-	if o.Interval <= 0 || o.StatusInterval <= 0 {
-		errs = append(errs, fmt.Errorf("intervals must be positive (pass %s, status %s)", o.Interval, o.StatusInterval))
+	if o.PassBurst < 1 {
+		errs = append(errs, fmt.Errorf("pass burst must be at least 1, not %d", o.PassBurst))
+	}
+	if o.PassInterval <= 0 || o.StatusInterval <= 0 {
+		errs = append(errs, fmt.Errorf("intervals must be positive (pass %s, status %s)", o.PassInterval, o.StatusInterval))
 	}
 	if o.QPS <= 0 || o.Burst < 1 {
 		errs = append(errs, fmt.Errorf("QPS (%v) and burst (%d) must be positive", o.QPS, o.Burst))
@@ -132,7 +137,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	log := ctrl.Log.WithName("speaker").WithValues("node", o.NodeName)
 	speaker := bgp.New(log.WithName("bgp"), bgp.Options{})
 	r := &runner{opts: o, client: mgr.GetClient(), bgp: speaker, clock: clock.RealClock{}, metrics: m}
-	l := newLoop("plan", o.Interval, clock.RealClock{}, r.pass)
+	l := newLoop("plan", o.PassInterval, o.PassBurst, clock.RealClock{}, r.pass)
 
 	if err := mgr.Add(manager.RunnableFunc(speaker.Run)); err != nil {
 		return err

@@ -8,14 +8,17 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// loop runs a pass whenever it is poked, never more often than once per
-// interval, and again after a failure with exponential backoff. Events only
-// poke it; the pass reads the whole state (the bounded-frequency runner of
+// loop runs a pass whenever it is poked, at most burst passes per interval,
+// and again after a failure with exponential backoff. Events only poke it;
+// the pass reads the whole state (the bounded-frequency runner of
 // kube-proxy and kindnet). A poke during a pass causes one more pass, so no
-// change is lost, and a burst of pokes causes at most two.
+// change is lost. The burst lets the few events of one change (a Service's
+// address, then its endpoints) each apply at once, while a storm of events
+// costs at most burst passes per interval.
 type loop struct {
 	name     string
 	interval time.Duration
+	burst    int
 	// maxBackoff caps the delay between failed passes.
 	maxBackoff time.Duration
 	clock      clock.WithTicker
@@ -26,8 +29,8 @@ type loop struct {
 	kick chan struct{}
 }
 
-func newLoop(name string, interval time.Duration, clk clock.WithTicker, pass func(context.Context) (time.Duration, error)) *loop {
-	return &loop{name: name, interval: interval, maxBackoff: 30 * time.Second, clock: clk, pass: pass, kick: make(chan struct{}, 1)}
+func newLoop(name string, interval time.Duration, burst int, clk clock.WithTicker, pass func(context.Context) (time.Duration, error)) *loop {
+	return &loop{name: name, interval: interval, burst: max(burst, 1), maxBackoff: 30 * time.Second, clock: clk, pass: pass, kick: make(chan struct{}, 1)}
 }
 
 // Poke asks for a pass soon. It never blocks.
@@ -42,7 +45,9 @@ func (l *loop) Poke() {
 func (l *loop) Start(ctx context.Context) error {
 	log := logr.FromContextOrDiscard(ctx).WithValues("loop", l.name)
 	var (
-		last    time.Time
+		// recent are the start times of the last burst passes, oldest
+		// first.
+		recent  []time.Time
 		backoff time.Duration
 		timer   clock.Timer
 		due     <-chan time.Time
@@ -64,14 +69,19 @@ func (l *loop) Start(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-l.kick:
-			if wait := l.interval - l.clock.Since(last); !last.IsZero() && wait > 0 {
-				schedule(wait)
-				continue
+			if len(recent) == l.burst {
+				if wait := l.interval - l.clock.Since(recent[0]); wait > 0 {
+					schedule(wait)
+					continue
+				}
 			}
 		case <-due:
 			due = nil
 		}
-		last = l.clock.Now()
+		if len(recent) == l.burst {
+			recent = recent[1:]
+		}
+		recent = append(recent, l.clock.Now())
 		again, err := l.pass(ctx)
 		switch {
 		case ctx.Err() != nil:

@@ -31,11 +31,11 @@ func (r *recorder) pass(context.Context) (time.Duration, error) {
 	return 0, nil
 }
 
-func startLoop(t *testing.T, interval time.Duration) (*loop, *recorder) {
+func startLoop(t *testing.T, interval time.Duration, burst int) (*loop, *recorder) {
 	t.Helper()
 	clk := clocktesting.NewFakeClock(time.Unix(1_000_000, 0))
 	r := &recorder{ran: make(chan struct{}, 16), clk: clk}
-	l := newLoop("test", interval, clk, r.pass)
+	l := newLoop("test", interval, burst, clk, r.pass)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { _ = l.Start(ctx); close(done) }()
@@ -67,7 +67,7 @@ func waitTimer(t *testing.T, r *recorder) {
 // A lone poke runs at once; pokes within the interval are coalesced into one
 // pass at the end of the interval.
 func TestLoopCoalesces(t *testing.T) {
-	l, r := startLoop(t, time.Second)
+	l, r := startLoop(t, time.Second, 1)
 	l.Poke()
 	waitRun(t, r)
 	for range 10 {
@@ -91,7 +91,7 @@ func TestLoopCoalesces(t *testing.T) {
 
 // A failed pass is retried without a poke, with a delay that doubles.
 func TestLoopRetriesWithBackoff(t *testing.T) {
-	l, r := startLoop(t, 100*time.Millisecond)
+	l, r := startLoop(t, 100*time.Millisecond, 1)
 	r.mu.Lock()
 	r.fail = true
 	r.mu.Unlock()
@@ -114,5 +114,30 @@ func TestLoopRetriesWithBackoff(t *testing.T) {
 			t.Errorf("retry gaps %v, want %v", gaps, want)
 			break
 		}
+	}
+}
+
+// Up to burst pokes run at once; the next waits for the oldest of them to
+// be an interval old.
+func TestLoopBurst(t *testing.T) {
+	l, r := startLoop(t, time.Second, 3)
+	for range 3 {
+		l.Poke()
+		waitRun(t, r)
+		r.clk.Step(10 * time.Millisecond)
+	}
+	l.Poke()
+	waitTimer(t, r)
+	select {
+	case <-r.ran:
+		t.Fatal("a fourth pass ran within the interval")
+	default:
+	}
+	r.clk.Step(970 * time.Millisecond)
+	waitRun(t, r)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if d := r.runs[3].Sub(r.runs[0]); d != time.Second {
+		t.Errorf("fourth pass %s after the first, want the interval (1s)", d)
 	}
 }

@@ -38,7 +38,14 @@ type runner struct {
 
 // pass runs one reconcile of the node. It returns a delay when the status
 // write was postponed by the rate bound.
-func (r *runner) pass(ctx context.Context) (time.Duration, error) {
+func (r *runner) pass(ctx context.Context) (again time.Duration, err error) {
+	defer func() {
+		result := "ok"
+		if err != nil {
+			result = "error"
+		}
+		r.metrics.passes.WithLabelValues(result).Inc()
+	}()
 	log := logr.FromContextOrDiscard(ctx)
 	in, err := r.gather(ctx)
 	if err != nil {
@@ -51,7 +58,7 @@ func (r *runner) pass(ctx context.Context) (time.Duration, error) {
 	if applyErr != nil {
 		log.Error(applyErr, "Applying the BGP plan failed")
 	}
-	again, err := r.report(ctx, in, plan, applyErr)
+	again, err = r.report(ctx, in, plan, applyErr)
 	if applyErr != nil {
 		return 0, fmt.Errorf("apply BGP plan: %w", applyErr)
 	}

@@ -1,0 +1,314 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/e2e/cluster"
+)
+
+// routeWatch records, from netlink notifications in a lab namespace, when
+// each host route appeared with how many next hops. Timestamps come from
+// the kernel's notification, not from polling a router.
+type routeWatch struct {
+	mu    sync.Mutex
+	first map[netip.Prefix]time.Time        // first time the prefix was seen
+	hops  map[netip.Prefix]int              // current next-hop count
+	drop  map[netip.Prefix][]routeHopChange // changes of next-hop count
+}
+
+type routeHopChange struct {
+	at   time.Time
+	hops int
+}
+
+func watchRoutes(t testing.TB, ns string) *routeWatch {
+	t.Helper()
+	h, err := netns.GetFromName(c.Lab.NS(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	ch := make(chan netlink.RouteUpdate, 4096)
+	done := make(chan struct{})
+	if err := netlink.RouteSubscribeWithOptions(ch, done, netlink.RouteSubscribeOptions{
+		Namespace: &h, ReceiveBufferSize: 8 << 20, ReceiveBufferForceSize: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := &routeWatch{first: map[netip.Prefix]time.Time{}, hops: map[netip.Prefix]int{}, drop: map[netip.Prefix][]routeHopChange{}}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for u := range ch {
+			w.observe(u, time.Now())
+		}
+	}()
+	t.Cleanup(func() { close(done); <-stopped })
+	return w
+}
+
+func (w *routeWatch) observe(u netlink.RouteUpdate, at time.Time) {
+	if u.Dst == nil {
+		return
+	}
+	addr, ok := netip.AddrFromSlice(u.Dst.IP)
+	if !ok {
+		return
+	}
+	ones, _ := u.Dst.Mask.Size()
+	p := netip.PrefixFrom(addr.Unmap(), ones)
+	hops := max(len(u.MultiPath), 1)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch u.Type {
+	case 24: // RTM_NEWROUTE
+		if _, ok := w.first[p]; !ok {
+			w.first[p] = at
+		}
+	case 25: // RTM_DELROUTE
+		hops = 0
+	default:
+		return
+	}
+	if w.hops[p] != hops {
+		w.hops[p] = hops
+		w.drop[p] = append(w.drop[p], routeHopChange{at, hops})
+	}
+}
+
+func (w *routeWatch) seen(p netip.Prefix) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	at, ok := w.first[p]
+	return at, ok
+}
+
+func (w *routeWatch) count(pred func(netip.Prefix, int) bool) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for p, h := range w.hops {
+		if pred(p, h) {
+			n++
+		}
+	}
+	return n
+}
+
+func percentile(ds []time.Duration, q float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// BenchmarkServiceToRoute creates Services one at a time and measures, per
+// Service, the time from the create call to the route in the FRR router's
+// kernel (learned over BGP from the speakers, installed by zebra).
+func BenchmarkServiceToRoute(b *testing.B) {
+	w := watchRoutes(b, "router")
+	var lat, alloc []time.Duration
+	for i := range max(b.N, 50) {
+		ns := fmt.Sprintf("bench-route-%d", i)
+		start := time.Now()
+		svc, err := c.CreateService(b.Context(), cluster.ServiceSpec{Namespace: ns, Name: "web", Nodes: []int{1, 2, 3}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ip := waitIngress(b, client.ObjectKeyFromObject(svc))
+		alloc = append(alloc, time.Since(start))
+		at := waitSeen(b, w, host(ip))
+		lat = append(lat, at.Sub(start))
+		cleanupNamespace(b, ns)
+	}
+	b.ReportMetric(float64(percentile(lat, 0.5).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(percentile(alloc, 0.5).Microseconds())/1000, "alloc-p50-ms")
+}
+
+// BenchmarkManyServices creates 10,000 Services at once from their own pool
+// and measures the time until FRR's kernel has all their routes, and the
+// speakers' RSS at 1,000 and at 10,000 advertised Services.
+func BenchmarkManyServices(b *testing.B) {
+	n := 10000
+	if s := os.Getenv("IRONLB_BENCH_SERVICES"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	create(b, `{apiVersion: ironlb.io/v1alpha1, kind: IPPool, metadata: {name: bench},
+		spec: {addresses: [198.18.64.0/18], autoAssign: false}}`)
+	pool := netip.MustParsePrefix("198.18.64.0/18")
+	w := watchRoutes(b, "router")
+	ctx := b.Context()
+	ns := "bench-many"
+	cleanupNamespace(b, ns)
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 32)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, err := c.CreateService(ctx, cluster.ServiceSpec{
+				Namespace: ns, Name: fmt.Sprintf("s%05d", i), Nodes: []int{1, 2, 3},
+				Annotations: map[string]string{v1alpha1.AnnotationPool: "bench"},
+			})
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	created := time.Since(start)
+	full := func(p netip.Prefix, hops int) bool { return pool.Contains(p.Addr()) && hops == c.Lab.Nodes() }
+	var rss1k int64
+	deadline := time.Now().Add(20 * time.Minute)
+	for w.count(full) < n {
+		if rss1k == 0 && w.count(full) >= 1000 {
+			rss1k = speakerRSS(b, "node1")
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d routes at FRR after 20 minutes", w.count(full), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	all := time.Since(start)
+	b.ReportMetric(created.Seconds(), "create-s")
+	b.ReportMetric(all.Seconds(), "all-routes-s")
+	b.ReportMetric(float64(rss1k)/(1<<20), "speaker-rss-1k-MB")
+	b.ReportMetric(float64(speakerRSS(b, "node1"))/(1<<20), "speaker-rss-MB")
+}
+
+// BenchmarkSpeakerCrash kills a speaker and measures how long until the
+// router without graceful restart (BIRD) stops routing through that node.
+func BenchmarkSpeakerCrash(b *testing.B) {
+	svc, err := c.CreateService(b.Context(), cluster.ServiceSpec{Namespace: "bench-crash", Name: "web", Nodes: []int{1, 2, 3}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cleanupNamespace(b, "bench-crash")
+	p := host(waitIngress(b, client.ObjectKeyFromObject(svc)))
+	w := watchRoutes(b, "router2")
+	var lat []time.Duration
+	for range max(b.N, 5) {
+		waitRouteEverywhere(b, p, nodes(4, 1, 2, 3))
+		killed := time.Now()
+		if err := c.KillSpeaker("node1"); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if at, ok := w.lastChange(p, killed, 2); ok {
+				lat = append(lat, at.Sub(killed))
+				break
+			}
+			if time.Since(killed) > waitTimeout {
+				b.Fatal("BIRD kept routing through the killed node")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := c.StartSpeaker("node1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(percentile(lat, 0.5).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(slices.Max(lat).Microseconds())/1000, "max-ms")
+}
+
+// lastChange reports when, after t, the prefix's next-hop count became hops.
+func (w *routeWatch) lastChange(p netip.Prefix, after time.Time, hops int) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ch := range w.drop[p] {
+		if ch.at.After(after) && ch.hops == hops {
+			return ch.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func waitIngress(t testing.TB, key client.ObjectKey) netip.Addr {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		var svc corev1.Service
+		if err := c.Env.Client.Get(t.Context(), key, &svc); err == nil && len(svc.Status.LoadBalancer.Ingress) > 0 {
+			return netip.MustParseAddr(svc.Status.LoadBalancer.Ingress[0].IP)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s got no address", key)
+		}
+		// Every 5 ms: finer polling would load the apiserver it measures.
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func waitSeen(t testing.TB, w *routeWatch, p netip.Prefix) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		if at, ok := w.seen(p); ok {
+			return at
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no route for %s at the router", p)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func cleanupNamespace(t testing.TB, ns string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		var list corev1.ServiceList
+		if err := c.Env.Client.List(ctx, &list, client.InNamespace(ns)); err == nil {
+			for i := range list.Items {
+				_ = c.Env.Client.Delete(ctx, &list.Items[i])
+			}
+		}
+		_ = c.Env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	})
+}
+
+// speakerRSS reads VmRSS of a node's speaker from /proc.
+func speakerRSS(t testing.TB, node string) int64 {
+	t.Helper()
+	p := c.Speaker(node)
+	if p == nil {
+		t.Fatalf("no speaker on %s", node)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
