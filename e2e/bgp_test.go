@@ -4,10 +4,12 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
@@ -24,6 +26,24 @@ func TestBGPOutsideClientReachesService(t *testing.T) {
 	got := reply(t, "ext", ips[0])
 	if !strings.Contains(got, "pod=pod") {
 		t.Errorf("reply from %s = %q, want a backend's line", ips[0], got)
+	}
+	// Every node reports its sessions in its SpeakerStatus.
+	for i := 1; i <= c.Lab.Nodes(); i++ {
+		node := lab.NodeName(i)
+		eventually(t, node+" SpeakerStatus", func(ctx context.Context) (bool, string) {
+			var ss v1alpha1.SpeakerStatus
+			if err := c.Env.Client.Get(ctx, client.ObjectKey{Name: node}, &ss); err != nil {
+				return false, err.Error()
+			}
+			up := 0
+			for _, s := range ss.Status.Sessions {
+				if s.State == v1alpha1.BGPStateEstablished && s.PrefixesSent > 0 && s.Since != nil {
+					up++
+				}
+			}
+			ready := meta.IsStatusConditionTrue(ss.Status.Conditions, v1alpha1.ConditionReady)
+			return up == 2 && ready, fmt.Sprintf("sessions %+v, conditions %+v", ss.Status.Sessions, ss.Status.Conditions)
+		})
 	}
 }
 

@@ -103,9 +103,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 	cfg = rest.CopyConfig(cfg)
+	// JSON, not protobuf: the speaker creates a custom resource (its
+	// SpeakerStatus), which has no protobuf encoding, and its traffic is
+	// small.
 	cfg.QPS, cfg.Burst = o.QPS, o.Burst
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	sch, err := scheme.New()
 	if err != nil {
 		return err
@@ -137,7 +138,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	log := ctrl.Log.WithName("speaker").WithValues("node", o.NodeName)
 	speaker := bgp.New(log.WithName("bgp"), bgp.Options{})
 	r := &runner{opts: o, client: mgr.GetClient(), bgp: speaker, clock: clock.RealClock{}, metrics: m}
-	l := newLoop("plan", o.PassInterval, o.PassBurst, clock.RealClock{}, r.pass)
+	l := newLoop(log, "plan", o.PassInterval, o.PassBurst, clock.RealClock{}, r.pass)
 
 	if err := mgr.Add(manager.RunnableFunc(speaker.Run)); err != nil {
 		return err

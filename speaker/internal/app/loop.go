@@ -16,7 +16,9 @@ import (
 // address, then its endpoints) each apply at once, while a storm of events
 // costs at most burst passes per interval.
 type loop struct {
-	name     string
+	// log is given, not taken from the context: the manager does not pass
+	// its caller's context to runnables.
+	log      logr.Logger
 	interval time.Duration
 	burst    int
 	// maxBackoff caps the delay between failed passes.
@@ -29,8 +31,11 @@ type loop struct {
 	kick chan struct{}
 }
 
-func newLoop(name string, interval time.Duration, burst int, clk clock.WithTicker, pass func(context.Context) (time.Duration, error)) *loop {
-	return &loop{name: name, interval: interval, burst: max(burst, 1), maxBackoff: 30 * time.Second, clock: clk, pass: pass, kick: make(chan struct{}, 1)}
+func newLoop(log logr.Logger, name string, interval time.Duration, burst int, clk clock.WithTicker, pass func(context.Context) (time.Duration, error)) *loop {
+	return &loop{
+		log: log.WithValues("loop", name), interval: interval, burst: max(burst, 1), maxBackoff: 30 * time.Second,
+		clock: clk, pass: pass, kick: make(chan struct{}, 1),
+	}
 }
 
 // Poke asks for a pass soon. It never blocks.
@@ -43,7 +48,8 @@ func (l *loop) Poke() {
 
 // Start runs passes until ctx ends; it implements manager.Runnable.
 func (l *loop) Start(ctx context.Context) error {
-	log := logr.FromContextOrDiscard(ctx).WithValues("loop", l.name)
+	log := l.log
+	ctx = logr.NewContext(ctx, log)
 	var (
 		// recent are the start times of the last burst passes, oldest
 		// first.

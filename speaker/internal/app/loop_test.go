@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+
 	"errors"
+	"github.com/go-logr/logr"
 	"sync"
 	"testing"
 	"time"
@@ -35,7 +37,7 @@ func startLoop(t *testing.T, interval time.Duration, burst int) (*loop, *recorde
 	t.Helper()
 	clk := clocktesting.NewFakeClock(time.Unix(1_000_000, 0))
 	r := &recorder{ran: make(chan struct{}, 16), clk: clk}
-	l := newLoop("test", interval, burst, clk, r.pass)
+	l := newLoop(logr.Discard(), "test", interval, burst, clk, r.pass)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { _ = l.Start(ctx); close(done) }()
