@@ -76,9 +76,10 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
 	hack/fuzz.sh $(FUZZTIME)
 
 .PHONY: bench
-bench: controlplane ## Run the benchmarks: pure packages, then the controller against the real apiserver.
-	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
-	KUBEBUILDER_ASSETS=$$(hack/controlplane.sh) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./controller/internal/app/
+bench: controlplane labdeps ## Run the benchmarks: pure packages, the controller on the real apiserver, the speaker on the lab.
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/... ./speaker/internal/announce/
+	KUBEBUILDER_ASSETS=$$(hack/controlplane.sh --print) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./controller/internal/app/
+	KUBEBUILDER_ASSETS=$$(hack/controlplane.sh --print) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=60m ./e2e/
 
 .PHONY: controlplane
 controlplane: ## Build (once) and cache kube-apiserver, kube-proxy and etcd from the Go module proxy.

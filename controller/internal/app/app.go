@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -24,6 +26,7 @@ import (
 	"github.com/ironlb/ironlb/controller/internal/ipam"
 	"github.com/ironlb/ironlb/controller/internal/notify"
 	"github.com/ironlb/ironlb/controller/internal/pool"
+	"github.com/ironlb/ironlb/controller/internal/report"
 	"github.com/ironlb/ironlb/controller/internal/service"
 	"github.com/ironlb/ironlb/internal/scheme"
 )
@@ -37,6 +40,10 @@ type Options struct {
 	Workers int
 	// PoolStatusInterval bounds how often one IPPool's status is written.
 	PoolStatusInterval time.Duration
+
+	// Namespace holds the Secrets that BGPPeers' passwords refer to (the
+	// controller's and speakers' namespace).
+	Namespace string
 
 	LeaderElection          bool
 	LeaderElectionNamespace string
@@ -70,6 +77,7 @@ func Defaults() Options {
 		Workers:                 32,
 		PoolStatusInterval:      time.Second,
 		LeaderElection:          true,
+		Namespace:               "ironlb-system",
 		LeaderElectionNamespace: "ironlb-system",
 		LeaderElectionID:        "ironlb-controller",
 		LeaseDuration:           15 * time.Second,
@@ -85,6 +93,9 @@ func Defaults() Options {
 // Validate reports every option that cannot work.
 func (o Options) Validate() error {
 	var errs []error
+	if o.Namespace == "" {
+		errs = append(errs, errors.New("the namespace is required (--namespace or POD_NAMESPACE)"))
+	}
 	if o.Workers < 1 {
 		errs = append(errs, fmt.Errorf("workers must be at least 1, not %d", o.Workers))
 	}
@@ -135,8 +146,14 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		LeaseDuration:                 &o.LeaseDuration,
 		RenewDeadline:                 &o.RenewDeadline,
 		RetryPeriod:                   &o.RetryPeriod,
-		// Cache only what is read (see slim).
-		Cache:      cache.Options{DefaultTransform: slim},
+		// Cache only what is read (see slim), and only the Secrets of our
+		// namespace (BGPPeer passwords, to validate the references).
+		Cache: cache.Options{
+			DefaultTransform: slim,
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.Secret{}: {Namespaces: map[string]cache.Config{o.Namespace: {}}},
+			},
+		},
 		Controller: ctrlconfig.Controller{SkipNameValidation: &o.SkipNameValidation},
 	}
 	if reg == nil {
@@ -177,6 +194,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	pools := &pool.Reconciler{Client: mgr.GetClient(), State: state, Changed: poolChanged, Metrics: poolMetrics}
 	if err := pools.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up ippool controller: %w", err)
+	}
+
+	rep := &report.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("ironlb-controller"), Namespace: o.Namespace}
+	if err := rep.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up report controller: %w", err)
 	}
 
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {

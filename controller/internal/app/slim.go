@@ -37,6 +37,13 @@ func slim(obj any) (any, error) {
 	case *corev1.Namespace:
 		o.Annotations = nil
 		o.Spec = corev1.NamespaceSpec{}
+	case *corev1.Node:
+		// Only labels are read (BGPPeer nodeSelectors); a Node's status
+		// (images, conditions) is most of it.
+		o.Annotations = nil
+		o.Spec, o.Status = corev1.NodeSpec{}, corev1.NodeStatus{}
+	case *corev1.Secret:
+		o.Annotations = nil
 	}
 	return obj, nil
 }

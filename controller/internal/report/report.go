@@ -1,0 +1,215 @@
+// Package report keeps the status of the announcement configuration
+// current: the Ready condition of every BGPPeer, BGPAnnouncement and
+// L2Announcement (with the parser's problems as the message, naming what to
+// fix), and each BGPPeer's count of selected nodes and of nodes whose
+// speaker has the session Established (from the SpeakerStatus objects).
+//
+// The objects are few, so one pass reads them all and writes only what
+// changed; every watched event just asks for another pass.
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/config"
+)
+
+// Reconciler writes the status of the announcement objects.
+type Reconciler struct {
+	Client   client.Client
+	Recorder events.EventRecorder
+	// Namespace holds the Secrets peers' passwords refer to (the
+	// controller's and speakers' namespace).
+	Namespace string
+}
+
+// +kubebuilder:rbac:groups=ironlb.io,resources=bgppeers;bgpannouncements;l2announcements;speakerstatuses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ironlb.io,resources=bgppeers/status;bgpannouncements/status;l2announcements/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+
+// the one request every event maps to.
+var pass = reconcile.Request{}
+
+// Reconcile recomputes and writes every announcement object's status.
+func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	var (
+		pools   ironlbv1.IPPoolList
+		l2s     ironlbv1.L2AnnouncementList
+		peers   ironlbv1.BGPPeerList
+		anns    ironlbv1.BGPAnnouncementList
+		secrets corev1.SecretList
+		nodes   corev1.NodeList
+		spks    ironlbv1.SpeakerStatusList
+	)
+	for _, l := range []client.ObjectList{&pools, &l2s, &peers, &anns, &nodes, &spks} {
+		if err := r.Client.List(ctx, l); err != nil {
+			return reconcile.Result{}, fmt.Errorf("list %T: %w", l, err)
+		}
+	}
+	if err := r.Client.List(ctx, &secrets, client.InNamespace(r.Namespace)); err != nil {
+		return reconcile.Result{}, fmt.Errorf("list Secrets: %w", err)
+	}
+	cfg, problems := config.Parse(config.Input{
+		Pools: pools.Items, L2Announcements: l2s.Items, Peers: peers.Items, BGPAnnouncements: anns.Items,
+		Secrets: secrets.Items, SecretNamespace: r.Namespace,
+	})
+
+	var errs []error
+	for i := range peers.Items {
+		p := &peers.Items[i]
+		st := peerStatus(p, cfg, problems, nodes.Items, spks.Items)
+		errs = append(errs, r.write(ctx, p, &p.Status.Conditions, st.Conditions, func() {
+			p.Status = st
+		}, p.Status.SelectedNodes != st.SelectedNodes || p.Status.EstablishedNodes != st.EstablishedNodes))
+	}
+	for i := range anns.Items {
+		a := &anns.Items[i]
+		_, ok := indexBGP(cfg, a.Name)
+		c := readiness(a.Generation, ok, problems.For(config.KindBGPAnnouncement, a.Name), "the announcement is in use")
+		errs = append(errs, r.write(ctx, a, &a.Status.Conditions, c, func() { a.Status.Conditions = merge(a.Status.Conditions, c) }, false))
+	}
+	for i := range l2s.Items {
+		a := &l2s.Items[i]
+		ok := false
+		for _, m := range cfg.L2Announcements {
+			ok = ok || m.Name == a.Name
+		}
+		c := readiness(a.Generation, ok, problems.For(config.KindL2Announcement, a.Name), "the announcement is in use")
+		errs = append(errs, r.write(ctx, a, &a.Status.Conditions, c, func() { a.Status.Conditions = merge(a.Status.Conditions, c) }, false))
+	}
+	return reconcile.Result{}, errors.Join(errs...)
+}
+
+func indexBGP(cfg *config.Config, name string) (*config.BGPAnnouncement, bool) {
+	for _, a := range cfg.BGPAnnouncements {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// peerStatus is a BGPPeer's desired status.
+func peerStatus(p *ironlbv1.BGPPeer, cfg *config.Config, problems config.Problems, nodes []corev1.Node, spks []ironlbv1.SpeakerStatus) ironlbv1.BGPPeerStatus {
+	var st ironlbv1.BGPPeerStatus
+	valid, ok := cfg.Peers[p.Name]
+	if ok {
+		selected := map[string]bool{}
+		for i := range nodes {
+			if valid.SelectsNode(nodes[i].Labels) {
+				selected[nodes[i].Name] = true
+			}
+		}
+		st.SelectedNodes = int32(len(selected))
+		for i := range spks {
+			if !selected[spks[i].Name] {
+				continue
+			}
+			for _, s := range spks[i].Status.Sessions {
+				if s.Peer == p.Name && s.State == ironlbv1.BGPStateEstablished {
+					st.EstablishedNodes++
+				}
+			}
+		}
+	}
+	msg := fmt.Sprintf("established on %d of %d selected nodes", st.EstablishedNodes, st.SelectedNodes)
+	st.Conditions = merge(p.Status.Conditions, readiness(p.Generation, ok, problems.For(config.KindBGPPeer, p.Name), msg))
+	return st
+}
+
+// readiness is the Ready condition of a configuration object.
+func readiness(gen int64, valid bool, problems []config.Problem, okMsg string) []metav1.Condition {
+	c := metav1.Condition{Type: ironlbv1.ConditionReady, ObservedGeneration: gen}
+	msgs := make([]string, 0, len(problems))
+	for _, p := range problems {
+		msgs = append(msgs, p.Error())
+	}
+	switch {
+	case valid && len(problems) == 0:
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, ironlbv1.ReasonValid, okMsg
+	case valid:
+		// Usable, but part of it is ignored (a missing pool in a list).
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, problems[0].Reason, okMsg+"; but "+strings.Join(msgs, "; ")
+	default:
+		c.Status, c.Reason = metav1.ConditionFalse, ironlbv1.ReasonInvalid
+		if len(problems) > 0 {
+			c.Reason = problems[0].Reason
+		}
+		c.Message = "not used: " + strings.Join(msgs, "; ")
+	}
+	return []metav1.Condition{c}
+}
+
+// merge sets the conditions, keeping the transition time of those whose
+// status did not change.
+func merge(old, conds []metav1.Condition) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(conds))
+	for _, c := range conds {
+		c.LastTransitionTime = metav1.Now()
+		if o := meta.FindStatusCondition(old, c.Type); o != nil && o.Status == c.Status {
+			c.LastTransitionTime = o.LastTransitionTime
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// write patches obj's status when its conditions (or other) changed, and
+// records an Event when the Ready condition's status or reason changed.
+func (r *Reconciler) write(ctx context.Context, obj client.Object, cur *[]metav1.Condition, want []metav1.Condition, set func(), other bool) error {
+	before := obj.DeepCopyObject().(client.Object)
+	oldReady := meta.FindStatusCondition(*cur, ironlbv1.ConditionReady)
+	newReady := meta.FindStatusCondition(want, ironlbv1.ConditionReady)
+	same := oldReady != nil && newReady != nil && oldReady.Status == newReady.Status &&
+		oldReady.Reason == newReady.Reason && oldReady.Message == newReady.Message &&
+		oldReady.ObservedGeneration == newReady.ObservedGeneration
+	if same && !other {
+		return nil
+	}
+	set()
+	if err := r.Client.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("patch %T %q status: %w", obj, obj.GetName(), err)
+	}
+	if newReady != nil && (oldReady == nil || oldReady.Status != newReady.Status || oldReady.Reason != newReady.Reason) {
+		kind := corev1.EventTypeNormal
+		if newReady.Status != metav1.ConditionTrue || newReady.Reason != ironlbv1.ReasonValid {
+			kind = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(obj, nil, kind, newReady.Reason, "Validate", "%s", newReady.Message)
+	}
+	return nil
+}
+
+// SetupWithManager registers the controller: every change of a watched kind
+// asks for one pass.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	all := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{pass}
+	})
+	b := ctrl.NewControllerManagedBy(mgr).Named("report")
+	for _, obj := range []client.Object{
+		&ironlbv1.BGPPeer{}, &ironlbv1.BGPAnnouncement{}, &ironlbv1.L2Announcement{}, &ironlbv1.IPPool{},
+		&ironlbv1.SpeakerStatus{}, &corev1.Node{}, &corev1.Secret{},
+	} {
+		b = b.Watches(obj, all)
+	}
+	return b.Complete(r)
+}
