@@ -2,13 +2,12 @@ package app
 
 import (
 	"context"
-
 	"errors"
-	"github.com/go-logr/logr"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
