@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -78,6 +79,22 @@ func TestBGPNoEndpointsWithdraws(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRouteEverywhere(t, p, nil)
+	// Each node said why it stopped, in an Event on the Service.
+	eventually(t, "a Withdrawn Event from every node", func(ctx context.Context) (bool, string) {
+		var list eventsv1.EventList
+		if err := c.Env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		from := map[string]bool{}
+		var notes []string
+		for _, e := range list.Items {
+			if e.Reason == "Withdrawn" && e.Regarding.Name == "web" && strings.Contains(e.Note, "no ready endpoint") {
+				from[strings.Fields(e.Note)[0]] = true
+			}
+			notes = append(notes, e.Reason+": "+e.Note)
+		}
+		return len(from) == c.Lab.Nodes(), fmt.Sprintf("events %q", notes)
+	})
 	if err := c.SetEndpoints(t.Context(), ns, "web", 2); err != nil {
 		t.Fatal(err)
 	}

@@ -54,8 +54,10 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	prefix := "ilbt" + strconv.FormatInt(int64(os.Getpid()), 36) + "-"
-	if err := lab.Sweep(prefix); err != nil {
+	// "it<pid>-" fits the lab's 10-character prefix for any PID, and lets a
+	// later run sweep the lab of a test binary that was killed.
+	prefix := "it" + strconv.Itoa(os.Getpid()) + "-"
+	if err := lab.SweepDead("it"); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: sweep:", err)
 	}
 	c, err = cluster.Up(ctx, cluster.Options{Prefix: prefix, Dir: dir, Bin: filepath.Join(dir, "bin"), Log: progress()})

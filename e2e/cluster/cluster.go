@@ -53,6 +53,7 @@ type Cluster struct {
 	kubeconfig string
 	assets     string
 	speakers   map[string]*lab.Proc
+	proxies    map[string]*lab.Proc
 	controller *exec.Cmd
 	ctrlDone   chan struct{}
 }
@@ -67,7 +68,7 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	c := &Cluster{opts: o, speakers: map[string]*lab.Proc{}}
+	c := &Cluster{opts: o, speakers: map[string]*lab.Proc{}, proxies: map[string]*lab.Proc{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, c.Down())
@@ -101,7 +102,7 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 			return nil, err
 		}
 		name := lab.NodeName(i)
-		if _, err := c.Lab.StartKubeProxy(name, c.kubeconfig, filepath.Join(c.assets, "kube-proxy")); err != nil {
+		if err := c.StartKubeProxy(name); err != nil {
 			return nil, err
 		}
 		if err := c.StartSpeaker(name); err != nil {
@@ -150,6 +151,28 @@ func (c *Cluster) StartSpeaker(node string) error {
 	}
 	c.speakers[node] = p
 	return nil
+}
+
+// StartKubeProxy starts the kube-proxy of a node.
+func (c *Cluster) StartKubeProxy(node string) error {
+	p, err := c.Lab.StartKubeProxy(node, c.kubeconfig, filepath.Join(c.assets, "kube-proxy"))
+	if err != nil {
+		return err
+	}
+	c.proxies[node] = p
+	return nil
+}
+
+// StopKubeProxy stops the kube-proxy of a node, so that benchmarks of
+// ironlb at scale do not share the machine's cores with kube-proxy
+// reprogramming nftables for every new Service.
+func (c *Cluster) StopKubeProxy(node string) error {
+	p := c.proxies[node]
+	if p == nil {
+		return nil
+	}
+	delete(c.proxies, node)
+	return p.Stop()
 }
 
 // Speaker is the running speaker process of a node, nil if none.

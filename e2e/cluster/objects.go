@@ -118,6 +118,9 @@ type ServiceSpec struct {
 	Policy      corev1.IPFamilyPolicy
 	Families    []corev1.IPFamily
 	Annotations map[string]string
+	// NoNodePorts sets allocateLoadBalancerNodePorts: false, for more
+	// Services than the NodePort range holds (2,768).
+	NoNodePorts bool
 }
 
 // CreateService creates the Service (port 80 to the backends' 8080) and its
@@ -138,6 +141,9 @@ func (c *Cluster) CreateService(ctx context.Context, s ServiceSpec) (*corev1.Ser
 	}
 	if s.Policy != "" {
 		svc.Spec.IPFamilyPolicy, svc.Spec.IPFamilies = ptr.To(s.Policy), s.Families
+	}
+	if s.NoNodePorts {
+		svc.Spec.AllocateLoadBalancerNodePorts = ptr.To(false)
 	}
 	if s.Local {
 		svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal

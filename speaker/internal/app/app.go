@@ -137,7 +137,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	log := ctrl.Log.WithName("speaker").WithValues("node", o.NodeName)
 	speaker := bgp.New(log.WithName("bgp"), bgp.Options{})
-	r := &runner{opts: o, client: mgr.GetClient(), bgp: speaker, clock: clock.RealClock{}, metrics: m}
+	r := &runner{
+		opts: o, client: mgr.GetClient(), bgp: speaker, clock: clock.RealClock{}, metrics: m,
+		events: serviceEvents{recorder: mgr.GetEventRecorder("ironlb-speaker"), node: o.NodeName},
+	}
 	l := newLoop(log, "plan", o.PassInterval, o.PassBurst, clock.RealClock{}, r.pass)
 
 	if err := mgr.Add(manager.RunnableFunc(speaker.Run)); err != nil {

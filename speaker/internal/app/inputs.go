@@ -22,6 +22,8 @@ type inputs struct {
 	plan     announce.Input
 	peers    map[string]*config.Peer // the peers that select this node
 	problems config.Problems
+	// services are the served Services by key, for Events.
+	services map[string]*corev1.Service
 	// nodeFound is false until the Node object exists.
 	nodeFound bool
 	nodeUID   types.UID
@@ -47,7 +49,9 @@ func (r *runner) gather(ctx context.Context) (*inputs, error) {
 		{&secrets, []client.ListOption{client.InNamespace(r.opts.Namespace)}},
 		{&svcs, nil}, {&slices, nil},
 	} {
-		if err := r.client.List(ctx, l.list, l.opts...); err != nil {
+		// Read-only: no copy of every cached object on every pass.
+		opts := append([]client.ListOption{client.UnsafeDisableDeepCopy}, l.opts...)
+		if err := r.client.List(ctx, l.list, opts...); err != nil {
 			return nil, fmt.Errorf("list %T: %w", l.list, err)
 		}
 	}
@@ -92,6 +96,11 @@ func (r *runner) gather(ctx context.Context) (*inputs, error) {
 		}
 	}
 	out.plan.Services = services(svcs.Items, slices.Items, r.opts.ServeClassless)
+	out.services = map[string]*corev1.Service{}
+	for i := range svcs.Items {
+		s := &svcs.Items[i]
+		out.services[s.Namespace+"/"+s.Name] = s
+	}
 	return out, nil
 }
 

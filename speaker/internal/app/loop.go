@@ -53,10 +53,12 @@ func (l *loop) Start(ctx context.Context) error {
 	var (
 		// recent are the start times of the last burst passes, oldest
 		// first.
-		recent  []time.Time
-		backoff time.Duration
-		timer   clock.Timer
-		due     <-chan time.Time
+		recent []time.Time
+		// lastTook is how long the last pass ran.
+		lastTook time.Duration
+		backoff  time.Duration
+		timer    clock.Timer
+		due      <-chan time.Time
 	)
 	schedule := func(d time.Duration) {
 		if timer != nil {
@@ -75,11 +77,10 @@ func (l *loop) Start(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-l.kick:
-			if len(recent) == l.burst {
-				if wait := l.interval - l.clock.Since(recent[0]); wait > 0 {
-					schedule(wait)
-					continue
-				}
+			wait := l.spacing(recent, lastTook)
+			if wait > 0 {
+				schedule(wait)
+				continue
 			}
 		case <-due:
 			due = nil
@@ -87,8 +88,10 @@ func (l *loop) Start(ctx context.Context) error {
 		if len(recent) == l.burst {
 			recent = recent[1:]
 		}
-		recent = append(recent, l.clock.Now())
+		started := l.clock.Now()
+		recent = append(recent, started)
 		again, err := l.pass(ctx)
+		lastTook = l.clock.Since(started)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -103,6 +106,21 @@ func (l *loop) Start(ctx context.Context) error {
 			backoff = 0
 		}
 	}
+}
+
+// spacing is how long a poke must wait: until the oldest of the last burst
+// passes is an interval old, and until the machine has had twice the last
+// pass's duration to itself, so that a storm of events on a large cluster
+// costs the speaker at most about a third of a core.
+func (l *loop) spacing(recent []time.Time, lastTook time.Duration) time.Duration {
+	var wait time.Duration
+	if len(recent) == l.burst {
+		wait = l.interval - l.clock.Since(recent[0])
+	}
+	if n := len(recent); n > 0 {
+		wait = max(wait, 3*lastTook-l.clock.Since(recent[n-1]))
+	}
+	return wait
 }
 
 // NeedLeaderElection is false: every node's speaker works.

@@ -142,3 +142,20 @@ func TestLoopBurst(t *testing.T) {
 		t.Errorf("fourth pass %s after the first, want the interval (1s)", d)
 	}
 }
+
+// A slow pass spaces the next one out: at most a third of the time goes
+// to passes.
+func TestLoopSpacing(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Unix(1_000_000, 0))
+	l := newLoop(logr.Discard(), "test", 100*time.Millisecond, 3, clk, nil)
+	start := clk.Now()
+	recent := []time.Time{start}
+	clk.Step(500 * time.Millisecond) // the pass took 500ms
+	if got, want := l.spacing(recent, 500*time.Millisecond), time.Second; got != want {
+		t.Errorf("after a 500ms pass: wait %s, want %s", got, want)
+	}
+	clk.Step(time.Second)
+	if got := l.spacing(recent, 500*time.Millisecond); got > 0 {
+		t.Errorf("1.5s after a 500ms pass began: wait %s, want none", got)
+	}
+}

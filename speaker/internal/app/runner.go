@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -29,6 +30,7 @@ type runner struct {
 	bgp     Announcer
 	clock   clock.Clock
 	metrics *metrics
+	events  serviceEvents
 
 	// status is the last SpeakerStatus written, and when; only the pass
 	// goroutine touches them.
@@ -55,6 +57,11 @@ func (r *runner) pass(ctx context.Context) (again time.Duration, err error) {
 	desired := desiredBGP(plan, in.peers)
 	applyErr := r.bgp.Apply(ctx, desired)
 	r.metrics.observe(plan, r.bgp.Sessions())
+	ips := map[string][]netip.Addr{}
+	for _, s := range in.plan.Services {
+		ips[s.Key] = s.IPs
+	}
+	r.events.record(plan, in.services, ips)
 	if applyErr != nil {
 		log.Error(applyErr, "Applying the BGP plan failed")
 	}

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+
+	"github.com/ironlb/ironlb/speaker/internal/announce"
+)
+
+// Event reasons on Services, one Event per node and change.
+const (
+	reasonAdvertised = "Advertised"
+	reasonWithdrawn  = "Withdrawn"
+)
+
+// serviceEvents records, on each Service whose advertisement by this node
+// changed since the last pass, an Event saying what the node now does. The
+// first pass only remembers: a restarted speaker must not flood the API
+// with one Event per Service.
+type serviceEvents struct {
+	recorder events.EventRecorder
+	node     string
+	last     map[string]announce.ServicePlan
+}
+
+func (e *serviceEvents) record(plan announce.Plan, svcs map[string]*corev1.Service, ips map[string][]netip.Addr) {
+	if e.recorder == nil {
+		return
+	}
+	first := e.last == nil
+	prev := e.last
+	e.last = plan.Services
+	if first {
+		return
+	}
+	for key, now := range plan.Services {
+		was, known := prev[key]
+		if known && slices.Equal(was.Peers, now.Peers) && was.Reason == now.Reason {
+			continue
+		}
+		svc := svcs[key]
+		if svc == nil {
+			continue
+		}
+		switch {
+		case len(now.Peers) > 0:
+			e.recorder.Eventf(svc, nil, corev1.EventTypeNormal, reasonAdvertised, "Advertise",
+				"%s advertises %s to %s", e.node, joinAddrs(ips[key]), strings.Join(now.Peers, ", "))
+		case known && len(was.Peers) > 0:
+			e.recorder.Eventf(svc, nil, corev1.EventTypeNormal, reasonWithdrawn, "Withdraw",
+				"%s no longer advertises %s: %s", e.node, joinAddrs(ips[key]), explain(now.Reason))
+		}
+	}
+}
+
+func joinAddrs(as []netip.Addr) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// explain turns a planner reason into words for an Event.
+func explain(r announce.Reason) string {
+	switch r {
+	case announce.ReasonNodeExcluded:
+		return "the node is labelled node.kubernetes.io/exclude-from-external-load-balancers"
+	case announce.ReasonNoEndpoints:
+		return "the Service has no ready endpoint"
+	case announce.ReasonNoLocalEndpoint:
+		return "externalTrafficPolicy is Local and the node has no ready endpoint of the Service"
+	case announce.ReasonNotInPool:
+		return "the address is in no IPPool"
+	case announce.ReasonNoAnnouncement:
+		return "no BGPAnnouncement selects the address's pool for this node"
+	case announce.ReasonNoPeer:
+		return "no BGPPeer selects this node"
+	case announce.ReasonNoNodeAddress:
+		return "the node has no InternalIP of the address's family"
+	case announce.ReasonNoRouterID:
+		return "the node has no IPv4 InternalIP and no BGPPeer sets spec.routerID"
+	}
+	return fmt.Sprintf("reason %q", r)
+}
