@@ -37,6 +37,10 @@ router bgp {{.ASN}}
 {{- end}}
  neighbor NODES peer-group
  neighbor NODES remote-as {{.PeerASN}}
+ ! Do not send a node the routes of the other nodes: their AS path holds
+ ! the nodes' own AS, so the node would only drop them (but keep them in
+ ! memory). Routers facing Kubernetes nodes should filter the same way.
+ neighbor NODES sender-as-path-loop-detection
 {{- if .Hold}}
  neighbor NODES timers {{.Keepalive}} {{.Hold}}
 {{- end}}
