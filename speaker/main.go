@@ -33,6 +33,7 @@ func run() int {
 	fs.DurationVar(&o.StatusInterval, "status-interval", o.StatusInterval, "at most one SpeakerStatus write per interval")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, `address of /metrics; "0" disables`)
 	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", o.HealthAddr, `address of /healthz and /readyz; "0" disables`)
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0", `address of net/http/pprof, for profiling; "0" disables`)
 	qps := fs.Float64("kube-api-qps", float64(o.QPS), "requests per second to the apiserver")
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "request burst to the apiserver")
 	zo := zap.Options{}

@@ -144,6 +144,7 @@ func (c *Cluster) StartSpeaker(node string) error {
 		// Per-namespace ports: every node namespace has its own loopback.
 		"--metrics-bind-address", "127.0.0.1:7472",
 		"--health-probe-bind-address", "127.0.0.1:7473",
+		"--pprof-bind-address", "127.0.0.1:7474",
 		"--zap-log-level", "info",
 	)
 	if err != nil {

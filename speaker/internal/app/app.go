@@ -51,6 +51,8 @@ type Options struct {
 	// MetricsAddr and HealthAddr are listen addresses; "0" disables.
 	MetricsAddr string
 	HealthAddr  string
+	// PprofAddr serves net/http/pprof when set; "0" or "" disables.
+	PprofAddr string
 
 	QPS   float32
 	Burst int
@@ -119,6 +121,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Scheme:                 sch,
 		Metrics:                metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress: o.HealthAddr,
+		PprofBindAddress:       o.PprofAddr,
 		Cache: cache.Options{
 			DefaultTransform: slim,
 			ByObject: map[client.Object]cache.ByObject{
