@@ -13,21 +13,26 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/e2e/cluster"
 )
 
-// editPeer changes the BGPPeer named name.
+// editPeer changes the BGPPeer named name, again on a conflict: the
+// controller writes the peers' status meanwhile.
 func editPeer(t testing.TB, ctx context.Context, name string, mutate func(*v1alpha1.BGPPeer)) {
 	t.Helper()
-	var peer v1alpha1.BGPPeer
-	if err := c.Env.Client.Get(ctx, client.ObjectKey{Name: name}, &peer); err != nil {
-		t.Fatal(err)
-	}
-	mutate(&peer)
-	if err := c.Env.Client.Update(ctx, &peer); err != nil {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var peer v1alpha1.BGPPeer
+		if err := c.Env.Client.Get(ctx, client.ObjectKey{Name: name}, &peer); err != nil {
+			return err
+		}
+		mutate(&peer)
+		return c.Env.Client.Update(ctx, &peer)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

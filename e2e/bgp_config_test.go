@@ -12,7 +12,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
@@ -126,14 +125,7 @@ func TestBGPEditOnePeerLeavesOthersUp(t *testing.T) {
 
 	edit := func(ctx context.Context, mutate func(*v1alpha1.BGPPeer)) {
 		t.Helper()
-		var peer v1alpha1.BGPPeer
-		if err := c.Env.Client.Get(ctx, client.ObjectKey{Name: "router2"}, &peer); err != nil {
-			t.Fatal(err)
-		}
-		mutate(&peer)
-		if err := c.Env.Client.Update(ctx, &peer); err != nil {
-			t.Fatal(err)
-		}
+		editPeer(t, ctx, "router2", mutate)
 	}
 	edit(t.Context(), func(p *v1alpha1.BGPPeer) {
 		p.Spec.NodeSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/hostname": "node1"}}

@@ -24,10 +24,7 @@ import (
 func TestBGPOutsideClientReachesService(t *testing.T) {
 	ips := newService(t, cluster.ServiceSpec{Nodes: []int{1, 2, 3}})
 	waitRouteEverywhere(t, host(ips[0]), nodes(4, 1, 2, 3))
-	got := reply(t, "ext", ips[0])
-	if !strings.Contains(got, "pod=pod") {
-		t.Errorf("reply from %s = %q, want a backend's line", ips[0], got)
-	}
+	reply(t, "ext", ips[0], "pod=pod")
 	// Every node reports its sessions in its SpeakerStatus.
 	for i := 1; i <= c.Lab.Nodes(); i++ {
 		node := lab.NodeName(i)
@@ -54,18 +51,14 @@ func TestBGPLocalPolicyFollowsEndpoints(t *testing.T) {
 	ips := newService(t, cluster.ServiceSpec{Nodes: []int{2}, Local: true})
 	p := host(ips[0])
 	waitRouteEverywhere(t, p, nodes(4, 2))
-	if got, want := reply(t, "ext", ips[0]), "node=node2 client="+lab.ExtAddr(4).String(); !strings.Contains(got, want) {
-		t.Errorf("reply = %q, want it to contain %q", got, want)
-	}
+	reply(t, "ext", ips[0], "pod=pod2 node=node2 client="+lab.ExtAddr(4).String())
 
 	ns := strings.ToLower(t.Name())
 	if err := c.SetEndpoints(t.Context(), ns, "web", 3); err != nil {
 		t.Fatal(err)
 	}
 	waitRouteEverywhere(t, p, nodes(4, 3))
-	if got, want := reply(t, "ext", ips[0]), "node=node3 client="+lab.ExtAddr(4).String(); !strings.Contains(got, want) {
-		t.Errorf("after the move: reply = %q, want it to contain %q", got, want)
-	}
+	reply(t, "ext", ips[0], "pod=pod3 node=node3 client="+lab.ExtAddr(4).String())
 }
 
 // With no endpoints the route is withdrawn everywhere; it comes back with

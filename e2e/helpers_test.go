@@ -141,12 +141,15 @@ func waitRouteEverywhere(t testing.TB, prefix netip.Prefix, want []netip.Addr) {
 	}
 }
 
-// reply connects from a lab namespace to ip:80 and returns the backend's
-// line, "pod=podN node=nodeN client=IP".
-func reply(t *testing.T, from string, ip netip.Addr) string {
+// reply connects from a lab namespace to ip:80 until the backend's line
+// ("pod=podN node=nodeN client=IP") contains want, and returns it. It keeps
+// trying because kube-proxy programs a Service a moment after the route
+// appears, and an address freed by an earlier test may still lead to that
+// test's backends until it has.
+func reply(t *testing.T, from string, ip netip.Addr, want string) string {
 	t.Helper()
 	var line string
-	eventually(t, fmt.Sprintf("reply from %s to %s", from, ip), func(ctx context.Context) (bool, string) {
+	eventually(t, fmt.Sprintf("reply from %s to %s containing %q", from, ip, want), func(ctx context.Context) (bool, string) {
 		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		got, err := c.Lab.Dial(dctx, from, netip.AddrPortFrom(ip, 80))
@@ -154,7 +157,7 @@ func reply(t *testing.T, from string, ip netip.Addr) string {
 			return false, err.Error()
 		}
 		line = strings.TrimSpace(got)
-		return strings.HasPrefix(line, "pod="), line
+		return strings.HasPrefix(line, "pod=") && strings.Contains(line, want), line
 	})
 	return line
 }
