@@ -53,13 +53,21 @@ func waitRun(t *testing.T, r *recorder) {
 	}
 }
 
-// waitTimer waits until the loop sleeps on the fake clock.
-func waitTimer(t *testing.T, r *recorder) {
+// waitTimer waits until the loop sleeps on the fake clock with no poke
+// pending. The state must hold for a while: a loop that has just taken the
+// last poke may still be replacing its timer, and stepping the clock in
+// between would set the new timer past the step.
+func waitTimer(t *testing.T, r *recorder, l *loop) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for !r.clk.HasWaiters() {
+	for quiet := 0; quiet < 20; {
+		if r.clk.HasWaiters() && len(l.kick) == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("the loop never scheduled a timer")
+			t.Fatal("the loop never settled on a timer")
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -74,7 +82,7 @@ func TestLoopCoalesces(t *testing.T) {
 	for range 10 {
 		l.Poke()
 	}
-	waitTimer(t, r)
+	waitTimer(t, r, l)
 	select {
 	case <-r.ran:
 		t.Fatal("a pass ran before the interval passed")
@@ -99,7 +107,7 @@ func TestLoopRetriesWithBackoff(t *testing.T) {
 	l.Poke()
 	waitRun(t, r)
 	for _, want := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
-		waitTimer(t, r)
+		waitTimer(t, r, l)
 		r.clk.Step(want)
 		waitRun(t, r)
 	}
@@ -128,7 +136,7 @@ func TestLoopBurst(t *testing.T) {
 		r.clk.Step(10 * time.Millisecond)
 	}
 	l.Poke()
-	waitTimer(t, r)
+	waitTimer(t, r, l)
 	select {
 	case <-r.ran:
 		t.Fatal("a fourth pass ran within the interval")
