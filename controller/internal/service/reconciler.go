@@ -25,6 +25,7 @@ import (
 	"github.com/ironlb/ironlb/controller/internal/ipam"
 	"github.com/ironlb/ironlb/controller/internal/notify"
 	"github.com/ironlb/ironlb/internal/allocator"
+	"github.com/ironlb/ironlb/internal/config"
 )
 
 // FieldOwner is the server-side apply field manager of the controller. The
@@ -71,7 +72,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 		return reconcile.Result{}, err
 	}
-	if !Ours(&svc, r.ServeClassless) {
+	if !config.Served(&svc, r.ServeClassless) {
 		// Type or class changed: free the addresses; the status is not ours
 		// to touch any more.
 		r.release(req.NamespacedName)
@@ -198,7 +199,7 @@ func (r *Reconciler) servicesOf(ns string) handler.MapFunc {
 		}
 		var reqs []reconcile.Request
 		for i := range list.Items {
-			if Ours(&list.Items[i], r.ServeClassless) {
+			if config.Served(&list.Items[i], r.ServeClassless) {
 				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 			}
 		}

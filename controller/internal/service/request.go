@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/internal/allocator"
+	"github.com/ironlb/ironlb/internal/config"
 )
 
 // request builds the allocator request for svc.
@@ -29,7 +30,7 @@ func request(key string, w Want, pools []string) allocator.Request {
 // families are taken from the addresses themselves.
 func ImportRequest(serveClassless bool) func(*corev1.Service) (allocator.Request, bool) {
 	return func(svc *corev1.Service) (allocator.Request, bool) {
-		if !Ours(svc, serveClassless) {
+		if !config.Served(svc, serveClassless) {
 			return allocator.Request{}, false
 		}
 		w, err := Desired(svc)

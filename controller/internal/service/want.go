@@ -37,18 +37,6 @@ type Want struct {
 	TrafficKey string
 }
 
-// Ours reports whether the controller serves svc: type LoadBalancer with our
-// class, or with no class when serveClassless is set.
-func Ours(svc *corev1.Service, serveClassless bool) bool {
-	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-		return false
-	}
-	if svc.Spec.LoadBalancerClass == nil {
-		return serveClassless
-	}
-	return *svc.Spec.LoadBalancerClass == v1alpha1.LoadBalancerClass
-}
-
 // InvalidError is a request the user must change; Error says how.
 type InvalidError struct{ msg string }
 

@@ -32,26 +32,6 @@ func svc(mutate ...func(*corev1.Service)) *corev1.Service {
 	return s
 }
 
-func TestOurs(t *testing.T) {
-	tests := []struct {
-		name      string
-		svc       *corev1.Service
-		classless bool
-		want      bool
-	}{
-		{"classless served", svc(), true, true},
-		{"classless not served", svc(), false, false},
-		{"our class", svc(func(s *corev1.Service) { s.Spec.LoadBalancerClass = ptr.To(v1alpha1.LoadBalancerClass) }), false, true},
-		{"other class", svc(func(s *corev1.Service) { s.Spec.LoadBalancerClass = ptr.To("x/y") }), true, false},
-		{"not a load balancer", svc(func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort }), true, false},
-	}
-	for _, tt := range tests {
-		if got := Ours(tt.svc, tt.classless); got != tt.want {
-			t.Errorf("%s: Ours = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestDesired(t *testing.T) {
 	v4, v6 := allocator.IPv4, allocator.IPv6
 	dual := func(s *corev1.Service) {

@@ -139,7 +139,7 @@ func services(svcs []corev1.Service, slices []discoveryv1.EndpointSlice, classle
 	var out []announce.Service
 	for i := range svcs {
 		svc := &svcs[i]
-		if !served(svc, classless) {
+		if !config.Served(svc, classless) {
 			continue
 		}
 		as := announce.Service{
@@ -179,19 +179,6 @@ func endpoint(ep discoveryv1.Endpoint) announce.Endpoint {
 		e.Node = *ep.NodeName
 	}
 	return e
-}
-
-// served reports whether ironlb serves the Service: type LoadBalancer with
-// ironlb's class, or with no class when classless Services are served. It
-// is the controller's rule; the speaker must agree with it.
-func served(svc *corev1.Service, classless bool) bool {
-	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-		return false
-	}
-	if svc.Spec.LoadBalancerClass == nil {
-		return classless
-	}
-	return *svc.Spec.LoadBalancerClass == v1alpha1.LoadBalancerClass
 }
 
 // internalIPs returns the node's InternalIPs, IPv4 first.
