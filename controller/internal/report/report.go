@@ -12,9 +12,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -72,36 +74,27 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	var errs []error
 	for i := range peers.Items {
 		p := &peers.Items[i]
-		st := peerStatus(p, cfg, problems, nodes.Items, spks.Items)
-		errs = append(errs, r.write(ctx, p, &p.Status.Conditions, st.Conditions, func() {
-			p.Status = st
-		}, p.Status.SelectedNodes != st.SelectedNodes || p.Status.EstablishedNodes != st.EstablishedNodes))
+		before := p.DeepCopy()
+		p.Status = peerStatus(p, cfg, problems, nodes.Items, spks.Items)
+		errs = append(errs, r.update(ctx, p, before, before.Status.Conditions, p.Status.Conditions))
 	}
 	for i := range anns.Items {
 		a := &anns.Items[i]
-		_, ok := indexBGP(cfg, a.Name)
-		c := readiness(a.Generation, ok, problems.For(config.KindBGPAnnouncement, a.Name), "the announcement is in use")
-		errs = append(errs, r.write(ctx, a, &a.Status.Conditions, c, func() { a.Status.Conditions = merge(a.Status.Conditions, c) }, false))
+		before := a.DeepCopy()
+		used := slices.ContainsFunc(cfg.BGPAnnouncements, func(m *config.BGPAnnouncement) bool { return m.Name == a.Name })
+		a.Status.Conditions = merge(a.Status.Conditions,
+			readiness(a.Generation, used, problems.For(config.KindBGPAnnouncement, a.Name), "the announcement is in use"))
+		errs = append(errs, r.update(ctx, a, before, before.Status.Conditions, a.Status.Conditions))
 	}
 	for i := range l2s.Items {
 		a := &l2s.Items[i]
-		ok := false
-		for _, m := range cfg.L2Announcements {
-			ok = ok || m.Name == a.Name
-		}
-		c := readiness(a.Generation, ok, problems.For(config.KindL2Announcement, a.Name), "the announcement is in use")
-		errs = append(errs, r.write(ctx, a, &a.Status.Conditions, c, func() { a.Status.Conditions = merge(a.Status.Conditions, c) }, false))
+		before := a.DeepCopy()
+		used := slices.ContainsFunc(cfg.L2Announcements, func(m *config.L2Announcement) bool { return m.Name == a.Name })
+		a.Status.Conditions = merge(a.Status.Conditions,
+			readiness(a.Generation, used, problems.For(config.KindL2Announcement, a.Name), "the announcement is in use"))
+		errs = append(errs, r.update(ctx, a, before, before.Status.Conditions, a.Status.Conditions))
 	}
 	return reconcile.Result{}, errors.Join(errs...)
-}
-
-func indexBGP(cfg *config.Config, name string) (*config.BGPAnnouncement, bool) {
-	for _, a := range cfg.BGPAnnouncements {
-		if a.Name == name {
-			return a, true
-		}
-	}
-	return nil, false
 }
 
 // peerStatus is a BGPPeer's desired status.
@@ -169,25 +162,20 @@ func merge(old, conds []metav1.Condition) []metav1.Condition {
 	return out
 }
 
-// write patches obj's status when its conditions (or other) changed, and
-// records an Event when the Ready condition's status or reason changed.
-func (r *Reconciler) write(ctx context.Context, obj client.Object, cur *[]metav1.Condition, want []metav1.Condition, set func(), other bool) error {
-	before := obj.DeepCopyObject().(client.Object)
-	oldReady := meta.FindStatusCondition(*cur, ironlbv1.ConditionReady)
-	newReady := meta.FindStatusCondition(want, ironlbv1.ConditionReady)
-	same := oldReady != nil && newReady != nil && oldReady.Status == newReady.Status &&
-		oldReady.Reason == newReady.Reason && oldReady.Message == newReady.Message &&
-		oldReady.ObservedGeneration == newReady.ObservedGeneration
-	if same && !other {
+// update patches obj's status from before when it changed, and records an
+// Event when the Ready condition's status or reason changed.
+func (r *Reconciler) update(ctx context.Context, obj, before client.Object, was, now []metav1.Condition) error {
+	if equality.Semantic.DeepEqual(before, obj) {
 		return nil
 	}
-	set()
 	if err := r.Client.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
 		return fmt.Errorf("patch %T %q status: %w", obj, obj.GetName(), err)
 	}
+	oldReady := meta.FindStatusCondition(was, ironlbv1.ConditionReady)
+	newReady := meta.FindStatusCondition(now, ironlbv1.ConditionReady)
 	if newReady != nil && (oldReady == nil || oldReady.Status != newReady.Status || oldReady.Reason != newReady.Reason) {
 		kind := corev1.EventTypeNormal
 		if newReady.Status != metav1.ConditionTrue || newReady.Reason != ironlbv1.ReasonValid {
