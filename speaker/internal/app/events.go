@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -28,7 +27,7 @@ type serviceEvents struct {
 	last     map[string]announce.ServicePlan
 }
 
-func (e *serviceEvents) record(plan announce.Plan, svcs map[string]*corev1.Service, ips map[string][]netip.Addr) {
+func (e *serviceEvents) record(plan announce.Plan, svcs map[string]*corev1.Service) {
 	if e.recorder == nil {
 		return
 	}
@@ -50,18 +49,19 @@ func (e *serviceEvents) record(plan announce.Plan, svcs map[string]*corev1.Servi
 		switch {
 		case len(now.Peers) > 0:
 			e.recorder.Eventf(svc, nil, corev1.EventTypeNormal, reasonAdvertised, "Advertise",
-				"%s advertises %s to %s", e.node, joinAddrs(ips[key]), strings.Join(now.Peers, ", "))
+				"%s advertises %s to %s", e.node, addresses(svc), strings.Join(now.Peers, ", "))
 		case known && len(was.Peers) > 0:
 			e.recorder.Eventf(svc, nil, corev1.EventTypeNormal, reasonWithdrawn, "Withdraw",
-				"%s no longer advertises %s: %s", e.node, joinAddrs(ips[key]), explain(now.Reason))
+				"%s no longer advertises %s: %s", e.node, addresses(svc), explain(now.Reason))
 		}
 	}
 }
 
-func joinAddrs(as []netip.Addr) string {
-	s := make([]string, len(as))
-	for i, a := range as {
-		s[i] = a.String()
+// addresses are the Service's ingress IPs, for a message.
+func addresses(svc *corev1.Service) string {
+	s := make([]string, 0, len(svc.Status.LoadBalancer.Ingress))
+	for _, ing := range svc.Status.LoadBalancer.Ingress {
+		s = append(s, ing.IP)
 	}
 	return strings.Join(s, ", ")
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,13 +14,14 @@ import (
 func TestServiceEvents(t *testing.T) {
 	rec := events.NewFakeRecorder(10)
 	e := serviceEvents{recorder: rec, node: "node1"}
-	svcs := map[string]*corev1.Service{
-		"a/web": {ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "web"}},
-		"a/db":  {ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "db"}},
+	withIP := func(name, ip string) *corev1.Service {
+		s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: name}}
+		s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip}}
+		return s
 	}
-	ips := map[string][]netip.Addr{"a/web": {netip.MustParseAddr("203.0.113.7")}, "a/db": {netip.MustParseAddr("203.0.113.8")}}
+	svcs := map[string]*corev1.Service{"a/web": withIP("web", "203.0.113.7"), "a/db": withIP("db", "203.0.113.8")}
 	pass := func(web, db announce.ServicePlan) []string {
-		e.record(announce.Plan{Services: map[string]announce.ServicePlan{"a/web": web, "a/db": db}}, svcs, ips)
+		e.record(announce.Plan{Services: map[string]announce.ServicePlan{"a/web": web, "a/db": db}}, svcs)
 		var got []string
 		for len(rec.Events) > 0 {
 			got = append(got, <-rec.Events)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -57,11 +56,7 @@ func (r *runner) pass(ctx context.Context) (again time.Duration, err error) {
 	desired := desiredBGP(plan, in.peers)
 	applyErr := r.bgp.Apply(ctx, desired)
 	r.metrics.observe(plan, r.bgp.Sessions())
-	ips := map[string][]netip.Addr{}
-	for _, s := range in.plan.Services {
-		ips[s.Key] = s.IPs
-	}
-	r.events.record(plan, in.services, ips)
+	r.events.record(plan, in.services)
 	if applyErr != nil {
 		log.Error(applyErr, "Applying the BGP plan failed")
 	}
