@@ -7,7 +7,7 @@ import (
 )
 
 // The planner must run in a CLI and in the controller with nothing but the
-// standard library (STYLE.md rule 1).
+// standard library and the pure election (STYLE.md rule 1).
 func TestDeps(t *testing.T) {
-	deptest.StdlibOnly(t, "github.com/ironlb/ironlb/speaker/internal/announce")
+	deptest.StdlibOnly(t, "github.com/ironlb/ironlb/speaker/internal/announce", "github.com/ironlb/ironlb/internal/election")
 }
