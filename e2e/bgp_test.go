@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
@@ -25,6 +26,20 @@ func TestBGPOutsideClientReachesService(t *testing.T) {
 	ips := newService(t, cluster.ServiceSpec{Nodes: []int{1, 2, 3}})
 	waitRouteEverywhere(t, host(ips[0]), nodes(4, 1, 2, 3))
 	reply(t, "ext", ips[0], "pod=pod")
+	// The controller sums up the speakers' statuses on the Service.
+	waitAnnounced(t, "web", metav1.ConditionTrue, ips[0].String()+" advertised by node1, node2, node3 to router, router2")
+	// The speaker's metrics count what the routers were sent.
+	for _, peer := range []string{"router", "router2"} {
+		if v := metric(t, "node1", `ironlb_speaker_bgp_updates_sent{peer="`+peer+`"}`); v < 1 {
+			t.Errorf("updates sent to %s = %v, want ≥ 1", peer, v)
+		}
+		if v := metric(t, "node1", `ironlb_speaker_bgp_prefixes_advertised{peer="`+peer+`"}`); v < 1 {
+			t.Errorf("prefixes advertised to %s = %v, want ≥ 1", peer, v)
+		}
+		if v := metric(t, "node1", `ironlb_speaker_bgp_session_up{peer="`+peer+`"}`); v != 1 {
+			t.Errorf("session up to %s = %v, want 1", peer, v)
+		}
+	}
 	// Every node reports its sessions in its SpeakerStatus.
 	for i := 1; i <= c.Lab.Nodes(); i++ {
 		node := lab.NodeName(i)
@@ -72,6 +87,7 @@ func TestBGPNoEndpointsWithdraws(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRouteEverywhere(t, p, nil)
+	waitAnnounced(t, "web", metav1.ConditionFalse, "no node announces "+ips[0].String())
 	// Each node said why it stopped, in an Event on the Service.
 	eventually(t, "a Withdrawn Event from every node", func(ctx context.Context) (bool, string) {
 		var list eventsv1.EventList

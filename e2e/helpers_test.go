@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/e2e/cluster"
 	"github.com/ironlb/ironlb/e2e/lab"
 )
@@ -160,4 +163,42 @@ func reply(t *testing.T, from string, ip netip.Addr, want string) string {
 		return strings.HasPrefix(line, "pod=") && strings.Contains(line, want), line
 	})
 	return line
+}
+
+// waitAnnounced waits for the ironlb.io/Announced condition of the Service
+// name in the test's namespace to have status and a message containing
+// want.
+func waitAnnounced(t *testing.T, name string, status metav1.ConditionStatus, want string) {
+	t.Helper()
+	key := client.ObjectKey{Namespace: strings.ToLower(t.Name()), Name: name}
+	eventually(t, "Announced condition of "+key.String(), func(ctx context.Context) (bool, string) {
+		var svc corev1.Service
+		if err := c.Env.Client.Get(ctx, key, &svc); err != nil {
+			return false, err.Error()
+		}
+		got := meta.FindStatusCondition(svc.Status.Conditions, v1alpha1.ServiceConditionAnnounced)
+		return got != nil && got.Status == status && strings.Contains(got.Message, want), fmt.Sprintf("conditions %+v", svc.Status.Conditions)
+	})
+}
+
+// metric returns the value of the speaker's series name{labels} on node,
+// scraped from its metrics endpoint inside the node's namespace.
+func metric(t *testing.T, node, series string) float64 {
+	t.Helper()
+	out, err := c.Lab.Exec(t.Context(), node, "bash", "-c",
+		`exec 3<>/dev/tcp/127.0.0.1/7472 && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3`)
+	if err != nil {
+		t.Fatalf("scrape %s metrics: %v", node, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %q: %v", series, line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s exports no %s", node, series)
+	return 0
 }

@@ -33,6 +33,12 @@ type BGPSession struct {
 	// PrefixesSent is how many prefixes the node advertises on the session.
 	// +optional
 	PrefixesSent int32 `json:"prefixesSent"`
+	// Advertised are the Service addresses the node advertises on the
+	// session while it is Established, as addresses, CIDRs or first-last
+	// ranges (consecutive addresses are merged, so the list stays short).
+	// +listType=atomic
+	// +optional
+	Advertised []string `json:"advertised,omitempty"`
 	// LastError is the last error the session saw, if any.
 	// +optional
 	LastError string `json:"lastError,omitempty"`

@@ -23,6 +23,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/ironlb/ironlb/controller/internal/announced"
 	"github.com/ironlb/ironlb/controller/internal/ipam"
 	"github.com/ironlb/ironlb/controller/internal/notify"
 	"github.com/ironlb/ironlb/controller/internal/pool"
@@ -199,6 +200,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	rep := &report.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("ironlb-controller"), Namespace: o.Namespace}
 	if err := rep.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up report controller: %w", err)
+	}
+	ann := &announced.Reconciler{Client: mgr.GetClient(), ServeClassless: o.ServeClassless, FieldOwner: service.FieldOwner}
+	if err := ann.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up announced controller: %w", err)
 	}
 
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {

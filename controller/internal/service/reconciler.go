@@ -28,9 +28,9 @@ import (
 	"github.com/ironlb/ironlb/internal/config"
 )
 
-// FieldOwner is the server-side apply field manager of the controller. The
-// speaker writes the Announced condition under its own manager, so neither
-// overwrites the other's part of the Service status.
+// FieldOwner is the field manager of the controller's Service status
+// patches. They are strategic merge patches, which merge conditions by type,
+// so the Allocated and Announced writers never overwrite each other.
 const FieldOwner = "ironlb-controller"
 
 // Reconciler allocates addresses to LoadBalancer Services and writes their
@@ -157,7 +157,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out O
 		ObservedGeneration: svc.Generation,
 	})
 	// A strategic merge patch merges status.conditions by type, so the
-	// speaker's Announced condition is never overwritten.
+	// Announced condition is never overwritten.
 	if err := r.Client.Status().Patch(ctx, svc, patch, client.FieldOwner(FieldOwner)); err != nil {
 		return err
 	}

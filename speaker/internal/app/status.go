@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/config"
 	"github.com/ironlb/ironlb/speaker/internal/announce"
 )
 
@@ -37,7 +39,7 @@ type statusWrite struct {
 // once per StatusInterval; it returns the delay after which a postponed
 // write is due.
 func (r *runner) report(ctx context.Context, in *inputs, plan announce.Plan, applyErr error) (time.Duration, error) {
-	w := &statusWrite{sessions: r.sessions(), ready: readyCondition(in, plan, applyErr), nodeUID: in.nodeUID}
+	w := &statusWrite{sessions: r.sessions(advertised(in, plan)), ready: readyCondition(in, plan, applyErr), nodeUID: in.nodeUID}
 	if r.status != nil && cmp.Equal(r.status, w, cmp.AllowUnexported(statusWrite{})) {
 		return 0, nil
 	}
@@ -51,7 +53,36 @@ func (r *runner) report(ctx context.Context, in *inputs, plan announce.Plan, app
 	return 0, nil
 }
 
-func (r *runner) sessions() []v1alpha1.BGPSession {
+// advertised returns, per peer, the Service addresses the plan sends it,
+// in the compact form of the SpeakerStatus.
+func advertised(in *inputs, plan announce.Plan) map[string][]string {
+	ips := make(map[string][]netip.Addr, len(in.plan.Services))
+	for _, s := range in.plan.Services {
+		ips[s.Key] = s.IPs
+	}
+	out := map[string][]string{}
+	for peer, ads := range plan.Adverts {
+		var all []netip.Addr
+		for _, a := range ads {
+			for _, key := range a.Services {
+				for _, ip := range ips[key] {
+					if a.Prefix.Contains(ip) {
+						all = append(all, ip)
+					}
+				}
+			}
+		}
+		for _, r := range config.Cover(all) {
+			out[peer] = append(out[peer], r.String())
+		}
+	}
+	return out
+}
+
+// sessions is the Sessions part of the status; a session lists its
+// advertised addresses only while Established, since only then does the
+// router have them.
+func (r *runner) sessions(advertised map[string][]string) []v1alpha1.BGPSession {
 	var out []v1alpha1.BGPSession
 	for _, s := range r.bgp.Sessions() {
 		bs := v1alpha1.BGPSession{
@@ -60,6 +91,9 @@ func (r *runner) sessions() []v1alpha1.BGPSession {
 			State:        v1alpha1.BGPSessionState(s.State),
 			PrefixesSent: int32(min(s.PrefixesSent, 1<<31-1)),
 			LastError:    s.LastError,
+		}
+		if bs.State == v1alpha1.BGPStateEstablished {
+			bs.Advertised = advertised[s.Peer]
 		}
 		if !s.Since.IsZero() {
 			// The API keeps seconds; compare what will be stored.

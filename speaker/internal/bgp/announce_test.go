@@ -71,6 +71,10 @@ func TestAnnounce(t *testing.T) {
 				{Prefix: host6, NextHop: nh6, ASPath: tc.wantASPath, LocalPref: tc.wantAggregateLP},
 			})
 			got := session(t, s, "r")
+			if got.UpdatesSent == 0 {
+				t.Error("UpdatesSent = 0 with 3 routes at the router")
+			}
+			got.UpdatesSent = 0
 			want := Session{Peer: "r", Address: routerAddr, State: StateEstablished, PrefixesSent: 3, Attempts: 1}
 			if diff := cmp.Diff(want, got, ignoreSince, equateNetip); diff != "" {
 				t.Errorf("Sessions() (-want +got):\n%s", diff)

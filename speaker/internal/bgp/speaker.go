@@ -140,6 +140,7 @@ func (s *Speaker) Sessions() []Session {
 	for i := range out {
 		if out[i].State == StateEstablished {
 			out[i].PrefixesSent = advertised(srv, out[i].Address)
+			out[i].UpdatesSent = updatesSent(srv, out[i].Address)
 		}
 	}
 	slices.SortFunc(out, func(a, b Session) int { return strings.Compare(a.Peer, b.Peer) })
@@ -168,6 +169,15 @@ func advertised(srv *server.BgpServer, addr netip.Addr) int {
 			n += int(t.GetNumDestination())
 		}
 	}
+	return n
+}
+
+// updatesSent is the UPDATE count of the peer's current session.
+func updatesSent(srv *server.BgpServer, addr netip.Addr) uint64 {
+	var n uint64
+	_ = srv.ListPeer(context.Background(), &api.ListPeerRequest{Address: addr.String()}, func(p *api.Peer) {
+		n = p.GetState().GetMessages().GetSent().GetUpdate()
+	})
 	return n
 }
 

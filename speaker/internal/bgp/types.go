@@ -98,6 +98,9 @@ type Session struct {
 	// PrefixesSent counts the prefixes the peer holds from us; 0 unless
 	// Established.
 	PrefixesSent int
+	// UpdatesSent counts the UPDATE messages sent on the current session;
+	// 0 unless Established.
+	UpdatesSent uint64
 	// LastError is the last reason the session failed or could not open
 	// (NOTIFICATION, hold timer, dial error), kept after recovery.
 	LastError string

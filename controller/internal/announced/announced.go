@@ -1,0 +1,167 @@
+// Package announced writes the ironlb.io/Announced condition of every
+// Service ironlb serves: which nodes advertise each of its addresses to
+// which BGP peers, and which node answers ARP/NDP for it on which
+// interfaces. Only the controller writes it, from the SpeakerStatus of every
+// node: speakers each know their own part, and several of them writing one
+// condition would overwrite each other.
+//
+// Statuses change in bursts (a node's sessions come up, a pass moves many
+// Services), so one pass reads everything and patches only the Services
+// whose condition changed, and passes are spaced by at least MinInterval.
+package announced
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/config"
+)
+
+// Reasons of the Announced condition.
+const (
+	ReasonAnnounced       = "Announced"
+	ReasonPartlyAnnounced = "PartlyAnnounced"
+	ReasonNotAnnounced    = "NotAnnounced"
+	ReasonNoAddress       = "NoAddress"
+)
+
+// Reconciler writes the Announced condition.
+type Reconciler struct {
+	Client client.Client
+	// ServeClassless is the controller's flag: Services without a
+	// loadBalancerClass are ironlb's.
+	ServeClassless bool
+	// FieldOwner is the field manager of the status patches.
+	FieldOwner string
+	// MinInterval spaces the passes; 0 means 250 ms.
+	MinInterval time.Duration
+	Clock       clock.PassiveClock
+
+	last time.Time
+}
+
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=services/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=ironlb.io,resources=speakerstatuses,verbs=get;list;watch
+
+// Reconcile recomputes the condition of every served Service.
+func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	clk := r.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	every := r.MinInterval
+	if every == 0 {
+		every = 250 * time.Millisecond
+	}
+	if wait := every - clk.Since(r.last); !r.last.IsZero() && wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil
+	}
+	r.last = clk.Now()
+
+	var (
+		svcs corev1.ServiceList
+		spks ironlbv1.SpeakerStatusList
+	)
+	for _, l := range []client.ObjectList{&svcs, &spks} {
+		if err := r.Client.List(ctx, l); err != nil {
+			return reconcile.Result{}, fmt.Errorf("list %T: %w", l, err)
+		}
+	}
+	idx := newIndex(spks.Items)
+	var errs []error
+	for i := range svcs.Items {
+		svc := &svcs.Items[i]
+		if !config.Served(svc, r.ServeClassless) {
+			continue
+		}
+		errs = append(errs, r.update(ctx, svc, condition(svc, idx)))
+	}
+	return reconcile.Result{}, errors.Join(errs...)
+}
+
+// condition is the Service's Announced condition; nil when there is
+// nothing to say (no address, and no condition written before).
+func condition(svc *corev1.Service, idx *index) *metav1.Condition {
+	c := &metav1.Condition{Type: ironlbv1.ServiceConditionAnnounced, ObservedGeneration: svc.Generation}
+	var said, missing []string
+	for _, ing := range svc.Status.LoadBalancer.Ingress {
+		ip, err := netip.ParseAddr(ing.IP)
+		if err != nil {
+			continue
+		}
+		if d := idx.describe(ip); d != "" {
+			said = append(said, d)
+		} else {
+			missing = append(missing, ip.String())
+		}
+	}
+	hint := fmt.Sprintf("no node announces %s; the speakers' Events on the Service say why (kubectl describe service -n %s %s)",
+		strings.Join(missing, ", "), svc.Namespace, svc.Name)
+	switch {
+	case len(said)+len(missing) == 0:
+		if meta.FindStatusCondition(svc.Status.Conditions, c.Type) == nil {
+			return nil
+		}
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonNoAddress
+		c.Message = "the Service has no address to announce; see the ironlb.io/Allocated condition"
+	case len(missing) == 0:
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, ReasonAnnounced, strings.Join(said, "; ")
+	case len(said) == 0:
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonNotAnnounced, hint
+	default:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonPartlyAnnounced
+		c.Message = strings.Join(said, "; ") + "; but " + hint
+	}
+	return c
+}
+
+// update patches the condition when its status, reason or message changed.
+func (r *Reconciler) update(ctx context.Context, svc *corev1.Service, c *metav1.Condition) error {
+	if c == nil {
+		return nil
+	}
+	old := meta.FindStatusCondition(svc.Status.Conditions, c.Type)
+	if old != nil && old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message && old.ObservedGeneration == c.ObservedGeneration {
+		return nil
+	}
+	patch := client.StrategicMergeFrom(svc.DeepCopy())
+	// SetStatusCondition keeps the transition time when the status holds.
+	meta.SetStatusCondition(&svc.Status.Conditions, *c)
+	// A strategic merge patch merges conditions by type, so the
+	// Allocated condition is left alone.
+	if err := r.Client.Status().Patch(ctx, svc, patch, client.FieldOwner(r.FieldOwner)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("patch Service %s/%s Announced condition: %w", svc.Namespace, svc.Name, err)
+	}
+	return nil
+}
+
+// SetupWithManager registers the controller: a change of any Service or
+// SpeakerStatus asks for one pass.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	all := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{{}}
+	})
+	return ctrl.NewControllerManagedBy(mgr).Named("announced").
+		Watches(&corev1.Service{}, all).
+		Watches(&ironlbv1.SpeakerStatus{}, all).
+		Complete(r)
+}
