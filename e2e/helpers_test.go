@@ -149,7 +149,7 @@ func waitRouteEverywhere(t testing.TB, prefix netip.Prefix, want []netip.Addr) {
 // trying because kube-proxy programs a Service a moment after the route
 // appears, and an address freed by an earlier test may still lead to that
 // test's backends until it has.
-func reply(t *testing.T, from string, ip netip.Addr, want string) string {
+func reply(t testing.TB, from string, ip netip.Addr, want string) string {
 	t.Helper()
 	var line string
 	eventually(t, fmt.Sprintf("reply from %s to %s containing %q", from, ip, want), func(ctx context.Context) (bool, string) {
@@ -183,7 +183,7 @@ func waitAnnounced(t *testing.T, name string, status metav1.ConditionStatus, wan
 
 // metric returns the value of the speaker's series name{labels} on node,
 // scraped from its metrics endpoint inside the node's namespace.
-func metric(t *testing.T, node, series string) float64 {
+func metric(t testing.TB, node, series string) float64 {
 	t.Helper()
 	out, err := c.Lab.Exec(t.Context(), node, "bash", "-c",
 		`exec 3<>/dev/tcp/127.0.0.1/7472 && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3`)

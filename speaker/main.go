@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ironlb/ironlb/speaker/internal/app"
+	"github.com/ironlb/ironlb/speaker/internal/members"
 )
 
 func main() { os.Exit(run()) }
@@ -36,6 +37,14 @@ func run() int {
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0", `address of net/http/pprof, for profiling; "0" disables`)
 	qps := fs.Float64("kube-api-qps", float64(o.QPS), "requests per second to the apiserver")
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "request burst to the apiserver")
+	fs.BoolVar(&o.Layer2, "layer2", o.Layer2, "answer ARP/NDP for the addresses that L2Announcements cover")
+	fs.BoolVar(&o.Memberlist.Enabled, "memberlist", o.Memberlist.Enabled, "detect dead speakers with a gossip member list (off: a node is alive while its Node is Ready)")
+	fs.StringVar(&o.Memberlist.BindAddr, "memberlist-bind-address", envOr("HOST_IP", ""), "address to gossip on; empty means the node's first InternalIP")
+	fs.IntVar(&o.Memberlist.Port, "memberlist-port", o.Memberlist.Port, "UDP and TCP port of the member list")
+	fs.StringVar(&o.Memberlist.SecretName, "memberlist-secret", o.Memberlist.SecretName, `Secret in --namespace whose key "secretkey" encrypts gossip; empty gossips in clear text (tests only)`)
+	fs.DurationVar(&o.Memberlist.ProbeInterval, "memberlist-probe-interval", members.DefaultProbeInterval, "how often each speaker probes another")
+	fs.DurationVar(&o.Memberlist.ProbeTimeout, "memberlist-probe-timeout", members.DefaultProbeTimeout, "how long a probe waits for its ack before asking others to probe")
+	fs.IntVar(&o.Memberlist.SuspicionMult, "memberlist-suspicion-mult", members.DefaultSuspicionMult, "a suspected speaker is declared dead after this many probe intervals (scaled by log10 of the cluster size)")
 	zo := zap.Options{}
 	zo.BindFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {

@@ -8,6 +8,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -97,6 +100,17 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err := c.Env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}); err != nil {
 		return nil, fmt.Errorf("create namespace %s: %w", Namespace, err)
 	}
+	// The speakers' gossip key, as config/ installs it.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := c.Env.Client.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: MemberlistSecret},
+		Data:       map[string][]byte{"secretkey": key},
+	}); err != nil {
+		return nil, fmt.Errorf("create Secret %s: %w", MemberlistSecret, err)
+	}
 	for i := 1; i <= o.Nodes; i++ {
 		if err := c.createNode(ctx, i); err != nil {
 			return nil, err
@@ -113,6 +127,18 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// MemberlistSecret holds the speakers' gossip key.
+const MemberlistSecret = "ironlb-memberlist"
+
+// nodeIndex is i of "node<i>".
+func nodeIndex(node string) int {
+	i, err := strconv.Atoi(strings.TrimPrefix(node, "node"))
+	if err != nil {
+		panic("not a lab node name: " + node)
+	}
+	return i
 }
 
 // Down stops the controller, the lab (speakers, kube-proxies, routers,
@@ -145,6 +171,8 @@ func (c *Cluster) StartSpeaker(node string) error {
 		"--metrics-bind-address", "127.0.0.1:7472",
 		"--health-probe-bind-address", "127.0.0.1:7473",
 		"--pprof-bind-address", "127.0.0.1:7474",
+		"--memberlist-bind-address", lab.NodeAddr(nodeIndex(node), 4).String(),
+		"--memberlist-secret", MemberlistSecret,
 		"--zap-log-level", "info",
 	)
 	if err != nil {

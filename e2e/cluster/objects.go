@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -121,6 +122,8 @@ type ServiceSpec struct {
 	// NoNodePorts sets allocateLoadBalancerNodePorts: false, for more
 	// Services than the NodePort range holds (2,768).
 	NoNodePorts bool
+	// Port is the Service port (to the backends' 8080); 0 means 80.
+	Port int32
 }
 
 // CreateService creates the Service (port 80 to the backends' 8080) and its
@@ -134,7 +137,7 @@ func (c *Cluster) CreateService(ctx context.Context, s ServiceSpec) (*corev1.Ser
 		Spec: corev1.ServiceSpec{
 			Type:           corev1.ServiceTypeLoadBalancer,
 			Selector:       map[string]string{"app": s.Name},
-			Ports:          []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(Backend), Protocol: corev1.ProtocolTCP}},
+			Ports:          []corev1.ServicePort{{Name: "http", Port: cmp.Or(s.Port, 80), TargetPort: intstr.FromInt32(Backend), Protocol: corev1.ProtocolTCP}},
 			IPFamilyPolicy: ptr.To(corev1.IPFamilyPolicySingleStack),
 			IPFamilies:     []corev1.IPFamily{corev1.IPv4Protocol},
 		},

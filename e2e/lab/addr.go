@@ -27,7 +27,7 @@ const (
 	MaxNodes = 9
 	// PodPort is the TCP port of the pod backends.
 	PodPort = 8080
-	// lanBridge is the bridge in the LAN namespace.
+	// lanBridge is the bridge in the LAN and LAN2 namespaces.
 	lanBridge = "br0"
 )
 

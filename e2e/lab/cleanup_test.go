@@ -5,6 +5,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,6 +85,11 @@ func TestDownRemovesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	strayDone := stray(t, l.NS(Client))
+	// A prober left running: its thread sits in client2.
+	prober, err := l.StartProber(Client2, netip.AddrPortFrom(NodeLAN2Addr(1, 4), PodPort), 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(leftovers(t, prefix)) == 0 {
 		t.Fatal("leftovers finds nothing of a running lab")
 	}
@@ -97,6 +103,7 @@ func TestDownRemovesEverything(t *testing.T) {
 	}
 	exited(t, "a process the lab started", sleeper.Done())
 	exited(t, "a process started in a lab namespace behind its back", strayDone)
+	exited(t, "a prober", prober.Done())
 	if err := l.Down(); err != nil {
 		t.Errorf("second Down: %v", err)
 	}
@@ -108,6 +115,9 @@ func TestDownRemovesEverything(t *testing.T) {
 	}
 	if _, err := l.Listen(NodeName(1), "tcp", "127.0.0.1:0"); err == nil {
 		t.Error("Listen after Down succeeded")
+	}
+	if _, err := l.StartProber(Client, netip.AddrPortFrom(NodeAddr(1, 4), PodPort), time.Second); err == nil {
+		t.Error("StartProber after Down succeeded")
 	}
 }
 

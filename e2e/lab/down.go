@@ -15,11 +15,11 @@ import (
 	"time"
 )
 
-// Down stops everything the lab started and deletes its namespaces: the
-// listeners and connections it serves, the processes it started (SIGTERM,
-// then SIGKILL after 3 s), any other process still inside one of its
-// namespaces, the namespaces, and its run directory. Down is idempotent;
-// calls after the first return nil.
+// Down stops everything the lab started and deletes its namespaces: its
+// probers, the listeners and connections it serves, the processes it
+// started (SIGTERM, then SIGKILL after 3 s), any other process still inside
+// one of its namespaces, the namespaces, and its run directory. Down is
+// idempotent; calls after the first return nil.
 func (l *Lab) Down() error {
 	l.mu.Lock()
 	if l.down {
@@ -28,6 +28,10 @@ func (l *Lab) Down() error {
 	}
 	l.down = true
 	listeners, procs, order, handles := l.listeners, l.procs, l.order, l.ns
+	probers := make([]*Prober, 0, len(l.probers))
+	for p := range l.probers {
+		probers = append(probers, p)
+	}
 	conns := make([]interface{ Close() error }, 0, len(l.conns))
 	for c := range l.conns {
 		conns = append(conns, c)
@@ -36,6 +40,11 @@ func (l *Lab) Down() error {
 
 	start := time.Now()
 	var errs []error
+	// Probers first: their threads sit in lab namespaces. Stop takes l.mu,
+	// so it runs without it.
+	for _, p := range probers {
+		p.Stop()
+	}
 	for _, ln := range listeners {
 		_ = ln.Close()
 	}

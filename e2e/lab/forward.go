@@ -104,6 +104,10 @@ func (l *Lab) startForwarders() error {
 }
 
 func (l *Lab) forward(c net.Conn) {
+	if !l.api.admit(c) {
+		return // cut by SetAPIServerReachable; serve closes c
+	}
+	defer l.api.release(c)
 	d := net.Dialer{Timeout: 5 * time.Second}
 	up, err := d.Dial("tcp", l.opts.APIServer.String())
 	if err != nil {

@@ -35,9 +35,11 @@ type Lab struct {
 	procs     []*Proc
 	listeners []net.Listener
 	conns     map[net.Conn]struct{}
+	api       apiPath
 	wg        sync.WaitGroup // goroutines serving listeners and connections
 	frr       *frr
 	bird      *Proc
+	probers   map[*Prober]struct{} // running; Down stops them
 }
 
 // Up builds the lab: namespaces, links, addresses, routes, the routers, the

@@ -142,6 +142,7 @@ func TestLab(t *testing.T) {
 		want := map[netip.Prefix][]netip.Addr{
 			netip.MustParsePrefix("0.0.0.0/0"): {RouterAddr(4)},
 			LANPrefix(4):                       nil,
+			LAN2Prefix(4):                      nil,
 			PodPrefix(1, 4):                    nil,
 			PodPrefix(2, 4):                    {NodeAddr(2, 4)},
 			PodPrefix(3, 4):                    {NodeAddr(3, 4)},

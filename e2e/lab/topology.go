@@ -13,8 +13,9 @@ import (
 )
 
 // Interface names. They are per namespace, so they are short and fixed and
-// never contain the prefix: eth0 is every member's LAN (or only) link, the
-// LAN side of a member's veth is named after the member.
+// never contain the prefix: eth0 is every member's LAN (or only) link, eth1
+// a node's link to lan2 (LAN2Interface), and the bridge side of a member's
+// veth is named after the member.
 const (
 	lanIf    = "eth0"
 	extIf    = "eth1" // the FRR router's link to ext
@@ -44,13 +45,14 @@ type lanMember struct {
 	v4, v6  netip.Addr
 	forward bool
 	gateway bool // default routes via the FRR router
+	client  bool // gets clientSysctls
 }
 
 func (l *Lab) lanMembers() []lanMember {
 	ms := []lanMember{
 		{name: Router, v4: RouterAddr(4), v6: RouterAddr(6), forward: true},
 		{name: Router2, v4: Router2Addr(4), v6: Router2Addr(6)},
-		{name: Client, v4: ClientAddr(4), v6: ClientAddr(6), gateway: true},
+		{name: Client, v4: ClientAddr(4), v6: ClientAddr(6), gateway: true, client: true},
 	}
 	for i := 1; i <= l.opts.nodes(); i++ {
 		ms = append(ms, lanMember{name: NodeName(i), v4: NodeAddr(i, 4), v6: NodeAddr(i, 6), forward: true, gateway: true})
@@ -59,7 +61,7 @@ func (l *Lab) lanMembers() []lanMember {
 }
 
 func (l *Lab) buildNetwork(ctx context.Context) error {
-	names := []string{LAN, Router, Router2, Client, Ext}
+	names := []string{LAN, LAN2, Router, Router2, Client, Client2, Ext}
 	for i := 1; i <= l.opts.nodes(); i++ {
 		names = append(names, NodeName(i), PodName(i))
 	}
@@ -75,7 +77,7 @@ func (l *Lab) buildNetwork(ctx context.Context) error {
 	if err := l.sysctl(LAN, "net.ipv6.conf.all.disable_ipv6", "1", "net.ipv6.conf.default.disable_ipv6", "1"); err != nil {
 		return err
 	}
-	if err := l.makeBridge(); err != nil {
+	if err := l.makeBridge(LAN); err != nil {
 		return err
 	}
 	for _, m := range l.lanMembers() {
@@ -89,6 +91,11 @@ func (l *Lab) buildNetwork(ctx context.Context) error {
 		}
 		if err := l.addrUp(m.name, lanIf, pfx(m.v4, 24), pfx(m.v6, 64)); err != nil {
 			return err
+		}
+		if m.client {
+			if err := l.sysctl(m.name, clientSysctls(lanIf)...); err != nil {
+				return err
+			}
 		}
 		if m.gateway {
 			if err := l.defaultRoutes(m.name, RouterAddr(4), RouterAddr(6)); err != nil {
@@ -107,6 +114,9 @@ func (l *Lab) buildNetwork(ctx context.Context) error {
 		return err
 	}
 	if err := l.defaultRoutes(Ext, RouterExtAddr(4), RouterExtAddr(6)); err != nil {
+		return err
+	}
+	if err := l.buildLAN2(); err != nil {
 		return err
 	}
 	return l.buildPods()
@@ -205,9 +215,10 @@ func (l *Lab) withLinks(ns string, fn func(*netlink.Handle) error) error {
 	return nil
 }
 
-func (l *Lab) makeBridge() error {
+// makeBridge creates the bridge of a segment's namespace (LAN, LAN2).
+func (l *Lab) makeBridge(ns string) error {
 	off := false
-	return l.withLinks(LAN, func(nl *netlink.Handle) error {
+	return l.withLinks(ns, func(nl *netlink.Handle) error {
 		// Without an MLD querier on the segment, snooping can drop the
 		// multicast that IPv6 neighbour discovery depends on.
 		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: lanBridge}, MulticastSnooping: &off}

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
@@ -30,6 +29,8 @@ import (
 	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/scheme"
 	"github.com/ironlb/ironlb/speaker/internal/bgp"
+	"github.com/ironlb/ironlb/speaker/internal/layer2"
+	"github.com/ironlb/ironlb/speaker/internal/members"
 )
 
 // Options configure the speaker.
@@ -57,6 +58,12 @@ type Options struct {
 	QPS   float32
 	Burst int
 
+	// Memberlist configures layer-2 liveness.
+	Memberlist MemberlistOptions
+	// Layer2 turns on the ARP/NDP announcer; off, the speaker ignores
+	// L2Announcements.
+	Layer2 bool
+
 	// Registry receives the metrics; nil means controller-runtime's global
 	// registry, which the metrics endpoint serves.
 	Registry prometheus.Registerer
@@ -74,6 +81,8 @@ func Defaults() Options {
 		HealthAddr:     ":7473",
 		QPS:            20,
 		Burst:          40,
+		Layer2:         true,
+		Memberlist:     MemberlistOptions{Enabled: true, Port: members.DefaultPort, SecretName: "ironlb-memberlist"},
 	}
 }
 
@@ -91,6 +100,9 @@ func (o Options) Validate() error {
 	}
 	if o.PassInterval <= 0 || o.StatusInterval <= 0 {
 		errs = append(errs, fmt.Errorf("intervals must be positive (pass %s, status %s)", o.PassInterval, o.StatusInterval))
+	}
+	if o.Memberlist.Enabled && (o.Memberlist.Port < 1 || o.Memberlist.Port > 65535) {
+		errs = append(errs, fmt.Errorf("memberlist port %d is out of range 1-65535", o.Memberlist.Port))
 	}
 	if o.QPS <= 0 || o.Burst < 1 {
 		errs = append(errs, fmt.Errorf("QPS (%v) and burst (%d) must be positive", o.QPS, o.Burst))
@@ -125,8 +137,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Cache: cache.Options{
 			DefaultTransform: slim,
 			ByObject: map[client.Object]cache.ByObject{
-				// Only this node's Node, only our namespace's Secrets.
-				&corev1.Node{}:   {Field: fields.OneTermEqualSelector("metadata.name", o.NodeName)},
+				// Only our namespace's Secrets. Every Node (slimmed):
+				// layer-2 elections rank all of them.
 				&corev1.Secret{}: {Namespaces: map[string]cache.Config{o.Namespace: {}}},
 			},
 		},
@@ -142,9 +154,36 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	speaker := bgp.New(log.WithName("bgp"), bgp.Options{})
 	r := &runner{
 		opts: o, client: mgr.GetClient(), bgp: speaker, clock: clock.RealClock{}, metrics: m,
-		events: serviceEvents{recorder: mgr.GetEventRecorder("ironlb-speaker"), node: o.NodeName},
+		events:   serviceEvents{recorder: mgr.GetEventRecorder("ironlb-speaker"), node: o.NodeName},
+		l2events: ownerEvents{recorder: mgr.GetEventRecorder("ironlb-speaker"), node: o.NodeName},
 	}
 	l := newLoop(log, "plan", o.PassInterval, o.PassBurst, clock.RealClock{}, r.pass)
+	if o.Layer2 {
+		ann, err := layer2.New(log.WithName("layer2"), layer2.Options{})
+		if err != nil {
+			return err
+		}
+		if err := registerL2(reg, ann); err != nil {
+			return err
+		}
+		watcher := layer2.NewWatcher(log.WithName("links"))
+		r.l2, r.links = ann, watcher
+		r.memberlist, r.memberPort = o.Memberlist.Enabled, o.Memberlist.Port
+		lr := &layer2Runnable{log: log, watcher: watcher, ann: ann, loop: l}
+		if o.Memberlist.Enabled {
+			lr.start = func(ctx context.Context) (*members.Members, error) {
+				m, bind, err := newMembers(ctx, log.WithName("members"), mgr.GetAPIReader(), o)
+				if err != nil {
+					return nil, err
+				}
+				r.setLiveness(m, bind)
+				return m, nil
+			}
+		}
+		if err := mgr.Add(lr); err != nil {
+			return err
+		}
+	}
 
 	if err := mgr.Add(manager.RunnableFunc(speaker.Run)); err != nil {
 		return err

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -87,4 +88,71 @@ func explain(r announce.Reason) string {
 		return "the node has no IPv4 InternalIP and no BGPPeer sets spec.routerID"
 	}
 	return fmt.Sprintf("reason %q", r)
+}
+
+// Event reasons of layer-2 ownership.
+const (
+	reasonOwner   = "L2Owner"
+	reasonNoOwner = "NoL2Owner"
+)
+
+// ownerEvents records an Event on the Services of a layer-2 address when
+// its owner changes: the new owner records it, so each change is told
+// once, not once per node; when nobody can own it, the last owner does.
+// Like serviceEvents, the first pass only remembers.
+type ownerEvents struct {
+	recorder events.EventRecorder
+	node     string
+	last     map[netip.Addr]announce.L2Address
+	started  bool
+}
+
+func (e *ownerEvents) record(plan announce.L2Plan, svcs map[string]*corev1.Service) {
+	if e.recorder == nil {
+		return
+	}
+	prev := e.last
+	e.last = plan.IPs
+	if !e.started {
+		e.started = true
+		return
+	}
+	for ip, now := range plan.IPs {
+		was := prev[ip]
+		if was.Owner == now.Owner {
+			continue
+		}
+		var note, reason string
+		switch {
+		case now.Owner == e.node:
+			note = fmt.Sprintf("%s answers for %s on %s", e.node, ip, strings.Join(now.Interfaces, ", "))
+			if was.Owner != "" {
+				note += " (was " + was.Owner + ")"
+			}
+			reason = reasonOwner
+		case now.Owner == "" && was.Owner == e.node:
+			note = fmt.Sprintf("no node can answer for %s: %s", ip, explainL2(now.Reason))
+			reason = reasonNoOwner
+		default:
+			continue
+		}
+		for _, key := range now.Services {
+			if svc := svcs[key]; svc != nil {
+				e.recorder.Eventf(svc, nil, corev1.EventTypeNormal, reason, "Elect", "%s", note)
+			}
+		}
+	}
+}
+
+// explainL2 turns a layer-2 reason into words for an Event.
+func explainL2(r announce.Reason) string {
+	switch r {
+	case announce.ReasonNoLiveNode:
+		return "no speaker is alive"
+	case announce.ReasonNoSelectedNode:
+		return "no live node is selected by an L2Announcement of the address's pool (or every selected node is excluded)"
+	case announce.ReasonNoUsableLink:
+		return "no selected node has a usable interface matching the L2Announcement"
+	}
+	return explain(r)
 }

@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -20,8 +19,11 @@ import (
 // of the configuration the BGP adapter needs besides the plan.
 type inputs struct {
 	plan     announce.Input
+	cfg      *config.Config
 	peers    map[string]*config.Peer // the peers that select this node
 	problems config.Problems
+	// nodes are every Node (slimmed), for layer-2 elections.
+	nodes []corev1.Node
 	// services are the served Services by key, for Events.
 	services map[string]*corev1.Service
 	// nodeFound is false until the Node object exists.
@@ -40,6 +42,7 @@ func (r *runner) gather(ctx context.Context) (*inputs, error) {
 		secrets corev1.SecretList
 		svcs    corev1.ServiceList
 		slices  discoveryv1.EndpointSliceList
+		nodes   corev1.NodeList
 	)
 	for _, l := range []struct {
 		list client.ObjectList
@@ -47,7 +50,7 @@ func (r *runner) gather(ctx context.Context) (*inputs, error) {
 	}{
 		{&pools, nil}, {&l2s, nil}, {&peers, nil}, {&anns, nil},
 		{&secrets, []client.ListOption{client.InNamespace(r.opts.Namespace)}},
-		{&svcs, nil}, {&slices, nil},
+		{&svcs, nil}, {&slices, nil}, {&nodes, nil},
 	} {
 		// Read-only: no copy of every cached object on every pass.
 		opts := append([]client.ListOption{client.UnsafeDisableDeepCopy}, l.opts...)
@@ -59,15 +62,14 @@ func (r *runner) gather(ctx context.Context) (*inputs, error) {
 	in.Secrets = secrets.Items
 	cfg, problems := config.Parse(in)
 
-	out := &inputs{peers: map[string]*config.Peer{}, problems: problems}
+	out := &inputs{cfg: cfg, peers: map[string]*config.Peer{}, problems: problems, nodes: nodes.Items}
+	// Without the Node there is no address and no labels: plan nothing.
 	var node corev1.Node
-	switch err := r.client.Get(ctx, types.NamespacedName{Name: r.opts.NodeName}, &node); {
-	case apierrors.IsNotFound(err):
-		// Without the Node there is no address and no labels: plan nothing.
-	case err != nil:
-		return nil, fmt.Errorf("get node %s: %w", r.opts.NodeName, err)
-	default:
-		out.nodeFound, out.nodeUID = true, node.UID
+	for i := range nodes.Items {
+		if nodes.Items[i].Name == r.opts.NodeName {
+			node = nodes.Items[i]
+			out.nodeFound, out.nodeUID = true, node.UID
+		}
 	}
 	out.plan.Node = announce.Node{
 		Name:     r.opts.NodeName,

@@ -2,11 +2,13 @@ package app
 
 import (
 	"errors"
+	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ironlb/ironlb/speaker/internal/announce"
 	"github.com/ironlb/ironlb/speaker/internal/bgp"
+	"github.com/ironlb/ironlb/speaker/internal/layer2"
 )
 
 // metrics are the speaker's Prometheus series.
@@ -16,6 +18,12 @@ type metrics struct {
 	sent       *prometheus.GaugeVec
 	updates    *prometheus.GaugeVec
 	passes     *prometheus.CounterVec
+	owned      prometheus.Gauge
+	alive      prometheus.Gauge
+	trusted    prometheus.Gauge
+	takeovers  prometheus.Counter
+	// lastOwners are the owners of the previous pass, for takeovers.
+	lastOwners map[netip.Addr]string
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -42,9 +50,26 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "ironlb_speaker_passes_total",
 			Help: "Reconcile passes of the node's plan, by result.",
 		}, []string{"result"}),
+		owned: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ironlb_speaker_l2_owned_addresses",
+			Help: "Layer-2 addresses this node answers ARP/NDP for.",
+		}),
+		alive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ironlb_speaker_l2_live_nodes",
+			Help: "Nodes this speaker counts as alive for layer-2 elections (member list, or Node Ready without it).",
+		}),
+		trusted: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ironlb_speaker_l2_self_live",
+			Help: "1 when this node counts itself alive and may own layer-2 addresses; 0 while starting, after a freeze, after a link came back, or after leaving.",
+		}),
+		takeovers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ironlb_speaker_l2_owner_changes_total",
+			Help: "Layer-2 addresses this node took over from another owner (or from none); summed over nodes, the cluster's owner changes.",
+		}),
 	}
 	err := errors.Join(reg.Register(m.sessionUp), reg.Register(m.advertised),
-		reg.Register(m.sent), reg.Register(m.updates), reg.Register(m.passes))
+		reg.Register(m.sent), reg.Register(m.updates), reg.Register(m.passes),
+		reg.Register(m.owned), reg.Register(m.alive), reg.Register(m.trusted), reg.Register(m.takeovers))
 	return m, err
 }
 
@@ -67,4 +92,47 @@ func (m *metrics) observe(plan announce.Plan, sessions []bgp.Session) {
 	for _, name := range plan.Peers {
 		m.advertised.WithLabelValues(name).Set(float64(len(plan.Adverts[name])))
 	}
+}
+
+// observeL2 sets the layer-2 series from the plan.
+func (m *metrics) observeL2(in announce.L2Input, plan announce.L2Plan, self string) {
+	m.owned.Set(float64(len(plan.Owned)))
+	live, selfLive := 0, 0.0
+	for _, n := range in.Nodes {
+		if n.Live {
+			live++
+			if n.Name == self {
+				selfLive = 1
+			}
+		}
+	}
+	m.alive.Set(float64(live))
+	m.trusted.Set(selfLive)
+	owners := make(map[netip.Addr]string, len(plan.IPs))
+	for ip, a := range plan.IPs {
+		owners[ip] = a.Owner
+		if a.Owner == self && m.lastOwners != nil && m.lastOwners[ip] != self {
+			m.takeovers.Inc()
+		}
+	}
+	m.lastOwners = owners
+}
+
+// registerL2 exports the announcer's packet counters, read at scrape time.
+func registerL2(reg prometheus.Registerer, l2 Layer2) error {
+	counter := func(name, help string, get func(layer2.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 {
+			return float64(get(l2.Stats()))
+		})
+	}
+	return errors.Join(
+		reg.Register(counter("ironlb_speaker_l2_arp_requests_answered_total", "ARP requests answered for owned addresses.",
+			func(s layer2.Stats) uint64 { return s.ARPRequestsAnswered })),
+		reg.Register(counter("ironlb_speaker_l2_ndp_solicitations_answered_total", "Neighbor Solicitations answered for owned addresses.",
+			func(s layer2.Stats) uint64 { return s.NDPSolicitationsAnswered })),
+		reg.Register(counter("ironlb_speaker_l2_gratuitous_arp_sent_total", "Gratuitous ARP packets sent on takeover.",
+			func(s layer2.Stats) uint64 { return s.GratuitousARPSent })),
+		reg.Register(counter("ironlb_speaker_l2_unsolicited_na_sent_total", "Unsolicited Neighbor Advertisements sent on takeover.",
+			func(s layer2.Stats) uint64 { return s.UnsolicitedNASent })),
+	)
 }

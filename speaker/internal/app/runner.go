@@ -1,10 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -31,6 +34,22 @@ type runner struct {
 	metrics *metrics
 	events  serviceEvents
 
+	// Layer 2: the announcer, the node's links, and the member list (nil
+	// when turned off: Node readiness stands in for liveness). memberBind
+	// and memberPort place the other speakers' member-list addresses.
+	l2         Layer2
+	links      LinkSource
+	memberlist bool // the member list is on: until it runs, nobody is live
+	memberPort int
+	liveMu     sync.Mutex
+	live       Liveness
+	memberBind netip.Addr
+	l2events   ownerEvents
+	lastMeta   []byte
+	// upLinks are the links that were up at the last pass; nil before the
+	// first.
+	upLinks map[string]bool
+
 	// status is the last SpeakerStatus written, and when; only the pass
 	// goroutine touches them.
 	status      *statusWrite
@@ -55,16 +74,93 @@ func (r *runner) pass(ctx context.Context) (again time.Duration, err error) {
 	plan := announce.Compute(in.plan)
 	desired := desiredBGP(plan, in.peers)
 	applyErr := r.bgp.Apply(ctx, desired)
+	// Layer 2 after BGP has its orders, before any API write: a failover
+	// must not wait for the apiserver.
+	l2in, l2plan := r.layer2(log, in)
 	r.metrics.observe(plan, r.bgp.Sessions())
+	r.metrics.observeL2(l2in, l2plan, r.opts.NodeName)
 	r.events.record(plan, in.services)
+	r.l2events.record(l2plan, in.services)
 	if applyErr != nil {
 		log.Error(applyErr, "Applying the BGP plan failed")
 	}
-	again, err = r.report(ctx, in, plan, applyErr)
+	again, err = r.report(ctx, in, plan, l2plan, applyErr)
 	if applyErr != nil {
 		return 0, fmt.Errorf("apply BGP plan: %w", applyErr)
 	}
 	return again, err
+}
+
+// layer2 elects the owners of the layer-2 addresses, applies this node's
+// share, and tells the member list what it needs to know.
+func (r *runner) layer2(log logr.Logger, in *inputs) (announce.L2Input, announce.L2Plan) {
+	r.watchLinks(log, in)
+	l2in, meta := r.l2Input(in)
+	plan := announce.ComputeL2(l2in)
+	if r.l2 != nil {
+		r.l2.Apply(plan.Owned)
+	}
+	if live, bind := r.liveness(); live != nil {
+		live.SetPeers(memberPeers(in.nodes, r.opts.NodeName, bind, r.memberPort))
+		if meta != nil && !bytes.Equal(meta, r.lastMeta) {
+			if err := live.SetMeta(meta); err != nil {
+				log.Error(err, "Publishing the node's links failed")
+			} else {
+				r.lastMeta = meta
+			}
+		}
+	}
+	return l2in, plan
+}
+
+// watchLinks withdraws this node from the member list's live set when one
+// of the links layer 2 uses comes back up, until it has rejoined: cut off,
+// it may have taken itself for the only survivor while the others gave its
+// addresses away (see members.Members.Distrust). Only those links count: a
+// pod's new veth must not cost the node its addresses.
+func (r *runner) watchLinks(log logr.Logger, in *inputs) {
+	if r.links == nil {
+		return
+	}
+	var internal []netip.Addr
+	for i := range in.nodes {
+		if in.nodes[i].Name == r.opts.NodeName {
+			internal = internalIPs(&in.nodes[i])
+		}
+	}
+	up := map[string]bool{}
+	for _, l := range r.links.Links() {
+		if l.Up && !l.Loopback && usedByLayer2(l, internal, in.cfg.L2Announcements) {
+			up[l.Name] = true
+		}
+	}
+	prev := r.upLinks
+	r.upLinks = up
+	if prev == nil {
+		return
+	}
+	for name := range up {
+		if !prev[name] {
+			if live, _ := r.liveness(); live != nil {
+				log.Info("A link came up; rejoining before answering again", "link", name)
+				live.Distrust("link " + name + " came up")
+			}
+			return
+		}
+	}
+}
+
+// setLiveness installs the member list once it runs.
+func (r *runner) setLiveness(l Liveness, bind netip.Addr) {
+	r.liveMu.Lock()
+	defer r.liveMu.Unlock()
+	r.live, r.memberBind = l, bind
+}
+
+func (r *runner) liveness() (Liveness, netip.Addr) {
+	r.liveMu.Lock()
+	defer r.liveMu.Unlock()
+	return r.live, r.memberBind
 }
 
 // desiredBGP turns the plan into the adapter's form.

@@ -31,8 +31,15 @@ func slim(obj any) (any, error) {
 			ep.Addresses, ep.Hostname, ep.TargetRef, ep.DeprecatedTopology, ep.Zone, ep.Hints = nil, nil, nil, nil, nil, nil
 		}
 	case *corev1.Node:
+		// Labels, addresses and readiness (layer-2 liveness without the
+		// member list) are all the speaker reads.
 		o.Spec = corev1.NodeSpec{}
 		st := corev1.NodeStatus{Addresses: o.Status.Addresses}
+		for _, c := range o.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				st.Conditions = []corev1.NodeCondition{{Type: c.Type, Status: c.Status}}
+			}
+		}
 		o.Status = st
 	}
 	return obj, nil

@@ -30,6 +30,7 @@ const (
 // values need no write.
 type statusWrite struct {
 	sessions []v1alpha1.BGPSession
+	l2       []v1alpha1.L2Owned
 	ready    metav1.Condition
 	// nodeUID makes the Node the owner of a SpeakerStatus the runner creates.
 	nodeUID types.UID
@@ -38,8 +39,11 @@ type statusWrite struct {
 // report writes the node's SpeakerStatus when its content changed, at most
 // once per StatusInterval; it returns the delay after which a postponed
 // write is due.
-func (r *runner) report(ctx context.Context, in *inputs, plan announce.Plan, applyErr error) (time.Duration, error) {
-	w := &statusWrite{sessions: r.sessions(advertised(in, plan)), ready: readyCondition(in, plan, applyErr), nodeUID: in.nodeUID}
+func (r *runner) report(ctx context.Context, in *inputs, plan announce.Plan, l2plan announce.L2Plan, applyErr error) (time.Duration, error) {
+	w := &statusWrite{
+		sessions: r.sessions(advertised(in, plan)), l2: l2Status(l2plan),
+		ready: readyCondition(in, plan, l2plan, applyErr), nodeUID: in.nodeUID,
+	}
 	if r.status != nil && cmp.Equal(r.status, w, cmp.AllowUnexported(statusWrite{})) {
 		return 0, nil
 	}
@@ -105,7 +109,7 @@ func (r *runner) sessions(advertised map[string][]string) []v1alpha1.BGPSession 
 	return out
 }
 
-func readyCondition(in *inputs, plan announce.Plan, applyErr error) metav1.Condition {
+func readyCondition(in *inputs, plan announce.Plan, l2plan announce.L2Plan, applyErr error) metav1.Condition {
 	c := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse}
 	switch {
 	case !in.nodeFound:
@@ -121,7 +125,7 @@ func readyCondition(in *inputs, plan announce.Plan, applyErr error) metav1.Condi
 			n += len(ads)
 		}
 		c.Status, c.Reason = metav1.ConditionTrue, reasonApplied
-		c.Message = fmt.Sprintf("%d routes planned for %d peers", n, len(plan.Peers))
+		c.Message = fmt.Sprintf("%d routes planned for %d peers; answers for %d layer-2 addresses", n, len(plan.Peers), len(l2plan.Owned))
 	}
 	return c
 }
@@ -149,6 +153,7 @@ func (r *runner) write(ctx context.Context, w *statusWrite) error {
 	}
 	before := ss.DeepCopy()
 	ss.Status.Sessions = w.sessions
+	ss.Status.L2 = w.l2
 	meta.SetStatusCondition(&ss.Status.Conditions, w.ready)
 	if err := r.client.Status().Patch(ctx, &ss, client.MergeFrom(before)); err != nil {
 		return fmt.Errorf("update SpeakerStatus %s: %w", key.Name, err)
