@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -201,4 +202,24 @@ func metric(t testing.TB, node, series string) float64 {
 	}
 	t.Fatalf("%s exports no %s", node, series)
 	return 0
+}
+
+// waitEvent waits for an Event in namespace ns with the reason and a note
+// containing want.
+func waitEvent(t testing.TB, ns, reason, want string) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("a %s Event saying %q", reason, want), func(ctx context.Context) (bool, string) {
+		var list eventsv1.EventList
+		if err := c.Env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		var notes []string
+		for _, e := range list.Items {
+			if e.Reason == reason && strings.Contains(e.Note, want) {
+				return true, ""
+			}
+			notes = append(notes, e.Reason+": "+e.Note)
+		}
+		return false, fmt.Sprintf("events %q", notes)
+	})
 }

@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"net/netip"
 	"syscall"
 	"testing"
@@ -135,12 +137,15 @@ func failover(t testing.TB, f failure, ip netip.Addr) (gap time.Duration, from, 
 // answers alongside the new owner.
 func TestL2Failover(t *testing.T) {
 	waitL2Settled(t)
+	ns := strings.ToLower(t.Name())
 	ips := newService(t, cluster.ServiceSpec{Nodes: []int{1, 2, 3}, Annotations: l2})
 	ip := ips[0]
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {
 			gap, from, to := failover(t, f, ip)
 			t.Logf("%s of %s: %s took over; the client's longest gap was %v", f.name, from, to, gap)
+			// The new owner said so on the Service, once.
+			waitEvent(t, ns, "L2Owner", fmt.Sprintf("%s answers for %s on eth0 (was %s)", to, ip, from))
 			reply(t, lab.Client, ip, "pod=pod")
 			// Back: one answerer at every look, whoever it is (the healed
 			// node wins its addresses back once it is trusted again).

@@ -149,6 +149,23 @@ func TestL2ClientReachesService(t *testing.T) {
 	reply(t, lab.Client, ip, "pod=pod")
 	waitNeighbor(t, lab.Client, ip, owner)
 	waitAnnounced(t, "web", metav1.ConditionTrue, ip.String()+" answered by "+owner+" on eth0")
+	// The owner lists the address in its SpeakerStatus; nobody else does.
+	eventually(t, "the address in the owner's SpeakerStatus only", func(ctx context.Context) (bool, string) {
+		var list v1alpha1.SpeakerStatusList
+		if err := c.Env.Client.List(ctx, &list); err != nil {
+			return false, err.Error()
+		}
+		var by []string
+		for _, s := range list.Items {
+			for _, o := range s.Status.L2 {
+				if o.IP == ip.String() {
+					by = append(by, fmt.Sprintf("%s%v%v", s.Name, o.Interfaces, o.Services))
+				}
+			}
+		}
+		want := fmt.Sprintf("%s[eth0][%s/web]", owner, strings.ToLower(t.Name()))
+		return len(by) == 1 && by[0] == want, fmt.Sprintf("listed by %v, want %s", by, want)
+	})
 	if v := metric(t, owner, "ironlb_speaker_l2_owned_addresses"); v < 1 {
 		t.Errorf("%s owns %v addresses by its metrics, want ≥ 1", owner, v)
 	}

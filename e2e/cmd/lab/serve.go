@@ -53,6 +53,9 @@ func supervise(ctx context.Context, dir, bin string) (err error) {
 	if err != nil {
 		return err
 	}
+	if d.l2, err = l2Demo(ctx, c); err != nil {
+		return err
+	}
 	d.took = time.Since(start)
 	if err := os.WriteFile(filepath.Join(dir, summaryFile), d.summary(c, dir), 0o644); err != nil {
 		return err
@@ -73,6 +76,7 @@ type demoResult struct {
 	took        time.Duration
 	ipv6        netip.Addr
 	frr6, bird6 []netip.Addr
+	l2          *l2Result
 }
 
 // demo waits until the demo Service has its addresses, both routers have
@@ -162,6 +166,7 @@ func (d *demoResult) summary(c *cluster.Cluster, dir string) []byte {
 	_ = w.Flush()
 	fmt.Fprintf(&b, "\nThe outside client %s connected to %s:80 through the router and kube-proxy; the backend replied:\n  %s\n\n",
 		lab.ExtAddr(4), d.ip, d.reply)
+	b.WriteString(d.l2.summary())
 	fmt.Fprintf(&b, "Look around:\n")
 	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", c.KubeConfig())
 	fmt.Fprintf(&b, "  kubectl get svc -A; kubectl get ippools,bgppeers,bgpannouncements,speakerstatuses\n")
@@ -169,6 +174,8 @@ func (d *demoResult) summary(c *cluster.Cluster, dir string) []byte {
 	fmt.Fprintf(&b, "  ip netns exec %s birdc -s %s show route\n", ns("router2"), filepath.Join(c.Lab.RunDir(), "bird.ctl"))
 	fmt.Fprintf(&b, "  ip netns exec %s socat - TCP:%s:80\n", ns("ext"), d.ip)
 	fmt.Fprintf(&b, "  ip netns exec %s ip route\n", ns("router"))
+	fmt.Fprintf(&b, "  ip netns exec %s arping -c 3 -I eth0 %s; ip netns exec %s ip neigh\n", ns("client"), d.l2.ip, ns("client"))
+	fmt.Fprintf(&b, "  ip netns exec %s socat - TCP:%s:80\n", ns("client"), d.l2.ip)
 	fmt.Fprintf(&b, "  logs: %s/*.log\n\n", dir)
 	fmt.Fprintf(&b, "Remove it all with: make lab-down\n")
 	return b.Bytes()
