@@ -5,8 +5,8 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"strings"
 	"net/netip"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
