@@ -348,8 +348,9 @@ func BenchmarkL2Failover(b *testing.B) {
 		b.Run(f.name, func(b *testing.B) {
 			var gaps []time.Duration
 			for range max(b.N, trials) {
-				gap, from, _ := failover(b, f, ip)
+				gap, from, to := failover(b, f, ip)
 				gaps = append(gaps, gap)
+				b.Logf("%s of %s: %s took over, gap %v", f.name, from, to, gap)
 				// The healed node ranks first for the address: let it win
 				// the address back before the next trial breaks it again.
 				others := []string{}

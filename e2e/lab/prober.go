@@ -115,7 +115,16 @@ func (p *Prober) probe() ProbeResult {
 		r.Err = err
 		return r
 	}
-	defer c.Close()
+	defer func() {
+		// Reset rather than close: at 100 connections a second a graceful
+		// close leaves each flow's conntrack entry on the node in
+		// TIME_WAIT for 2 minutes, and after a few minutes of probing the
+		// node's tables, not the failover, would be what a probe measures.
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		_ = c.Close()
+	}()
 	_ = c.SetDeadline(deadline)
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
