@@ -52,7 +52,10 @@ func runChild(spec string) int {
 		}
 	}, funcr.Options{})
 	var port int
-	fmt.Sscan(fields[1], &port)
+	if _, err := fmt.Sscan(fields[1], &port); err != nil {
+		fmt.Fprintln(os.Stderr, "port:", err)
+		return 2
+	}
 	m, err := New(log, Options{NodeName: fields[0], BindAddr: netip.MustParseAddr("127.0.0.1"), Port: port})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -240,8 +243,7 @@ func startChild(t *testing.T, spec string) (*childProc, <-chan string) {
 			}
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
-			t.Error("child did not exit; killed it")
+			t.Errorf("child did not exit; killed it: %v", <-exited)
 		}
 		if t.Failed() {
 			t.Logf("child stdout:\n%s\nchild stderr:\n%s", strings.Join(all, "\n"), stderr.String())
