@@ -86,10 +86,21 @@ func TestRestartKeepsAddresses(t *testing.T) {
 	create(t, ipPool("restart", "198.18.0.0/21"))
 	createMany(t, ns, "svc", n, 16)
 	before := allAllocated(t, ns, n)
+	// The Announced condition (no speakers here: NotAnnounced) follows the
+	// address; a Service still waiting for it would be written after the
+	// restart for reasons of its own.
 	var list corev1.ServiceList
-	if err := env.Client.List(t.Context(), &list, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
+	eventually(t, 120*time.Second, func(ctx context.Context) error {
+		if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		for _, s := range list.Items {
+			if c := meta.FindStatusCondition(s.Status.Conditions, ironlbv1.ServiceConditionAnnounced); c == nil || c.Reason != "NotAnnounced" {
+				return fmt.Errorf("%s: Announced condition %+v", s.Name, c)
+			}
+		}
+		return nil
+	})
 	versions := map[string]string{}
 	for _, s := range list.Items {
 		versions[s.Name] = s.ResourceVersion
