@@ -54,9 +54,11 @@ func (l *Lab) MAC(ns, ifName string) (net.HardwareAddr, error) {
 
 // SetLink sets an interface in a lab namespace up or down, as pulling a
 // cable would: a veth's peer loses its carrier, so the bridge stops
-// forwarding to it. Addresses survive (keep_addr_on_down).
+// forwarding to it. Addresses survive (keep_addr_on_down); when a node's
+// LAN link comes back up, its routes over it are restored, as a node's
+// network manager would.
 func (l *Lab) SetLink(ns, ifName string, up bool) error {
-	return l.withLinks(ns, func(nl *netlink.Handle) error {
+	err := l.withLinks(ns, func(nl *netlink.Handle) error {
 		link, err := nl.LinkByName(ifName)
 		if err != nil {
 			return fmt.Errorf("link %s: %w", ifName, err)
@@ -66,6 +68,15 @@ func (l *Lab) SetLink(ns, ifName string, up bool) error {
 		}
 		return nl.LinkSetDown(link)
 	})
+	if err != nil || !up || ifName != lanIf {
+		return err
+	}
+	for i := 1; i <= l.opts.nodes(); i++ {
+		if ns == NodeName(i) {
+			return l.restoreLANRoutes(i)
+		}
+	}
+	return nil
 }
 
 // Neighbor returns the kernel's neighbour entry (ARP or NDP) for ip on an
