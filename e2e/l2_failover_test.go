@@ -92,6 +92,9 @@ var failures = []failure{{
 // the address to be answered by exactly one node again.
 func failover(t testing.TB, f failure, ip netip.Addr) (gap time.Duration, from, to string) {
 	t.Helper()
+	// Every speaker in step first: one still joining would make the
+	// failover slower for reasons of its own.
+	waitL2Settled(t)
 	from = waitAnswerer(t, lab.Client, ip)
 	reply(t, lab.Client, ip, "pod=pod")
 	p, err := c.Lab.StartProber(lab.Client, netip.AddrPortFrom(ip, 80), 10*time.Millisecond)

@@ -36,22 +36,11 @@ func l2Demo(ctx context.Context, c *cluster.Cluster) (*l2Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
 	r := &l2Result{}
-	var last string
-	for {
-		ok, detail := r.check(ctx, c, client.ObjectKeyFromObject(svc))
-		if ok {
-			return r, nil
-		}
-		last = detail
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("the layer-2 demo Service did not work: %s", last)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	err = until(ctx, "the layer-2 demo Service", func(ctx context.Context) (bool, string) {
+		return r.check(ctx, c, client.ObjectKeyFromObject(svc))
+	})
+	return r, err
 }
 
 func (r *l2Result) check(ctx context.Context, c *cluster.Cluster, key client.ObjectKey) (bool, string) {

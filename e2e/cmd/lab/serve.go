@@ -82,20 +82,26 @@ type demoResult struct {
 // demo waits until the demo Service has its addresses, both routers have
 // the routes from every node, and the outside client gets a reply.
 func demo(ctx context.Context, c *cluster.Cluster, key client.ObjectKey) (*demoResult, error) {
+	d := &demoResult{}
+	err := until(ctx, "the demo Service", func(ctx context.Context) (bool, string) {
+		return d.check(ctx, c, key, c.Lab.Nodes())
+	})
+	return d, err
+}
+
+// until calls check every 200 ms until it reports success, for at most two
+// minutes; the error names what did not work and check's last detail.
+func until(ctx context.Context, what string, check func(context.Context) (bool, string)) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	d := &demoResult{}
-	want := c.Lab.Nodes()
-	var last string
 	for {
-		ok, detail := d.check(ctx, c, key, want)
+		ok, detail := check(ctx)
 		if ok {
-			return d, nil
+			return nil
 		}
-		last = detail
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the demo Service did not work: %s", last)
+			return fmt.Errorf("%s did not work: %s", what, detail)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
