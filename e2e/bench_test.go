@@ -144,6 +144,10 @@ func BenchmarkServiceToRoute(b *testing.B) {
 	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(percentile(alloc, 0.5).Microseconds())/1000, "alloc-p50-ms")
 	b.ReportMetric(float64(percentile(alloc, 0.99).Microseconds())/1000, "alloc-p99-ms")
+	sum := metric(b, "node1", "ironlb_speaker_pass_duration_seconds_sum")
+	n := metric(b, "node1", "ironlb_speaker_pass_duration_seconds_count")
+	b.ReportMetric(sum/n*1000, "node1-pass-avg-ms")
+	b.ReportMetric(n, "node1-passes")
 }
 
 // BenchmarkManyServices creates 10,000 Services (IRONLB_BENCH_SERVICES) at

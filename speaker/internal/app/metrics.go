@@ -18,6 +18,7 @@ type metrics struct {
 	sent       *prometheus.GaugeVec
 	updates    *prometheus.GaugeVec
 	passes     *prometheus.CounterVec
+	passTime   prometheus.Histogram
 	owned      prometheus.Gauge
 	alive      prometheus.Gauge
 	trusted    prometheus.Gauge
@@ -50,6 +51,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "ironlb_speaker_passes_total",
 			Help: "Reconcile passes of the node's plan, by result.",
 		}, []string{"result"}),
+		passTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "ironlb_speaker_pass_duration_seconds",
+			Help:    "How long a pass over the node's state takes: gather, plan, apply, report.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
 		owned: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "ironlb_speaker_l2_owned_addresses",
 			Help: "Layer-2 addresses this node answers ARP/NDP for.",
@@ -68,7 +74,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 	}
 	err := errors.Join(reg.Register(m.sessionUp), reg.Register(m.advertised),
-		reg.Register(m.sent), reg.Register(m.updates), reg.Register(m.passes),
+		reg.Register(m.sent), reg.Register(m.updates), reg.Register(m.passes), reg.Register(m.passTime),
 		reg.Register(m.owned), reg.Register(m.alive), reg.Register(m.trusted), reg.Register(m.takeovers))
 	return m, err
 }

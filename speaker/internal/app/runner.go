@@ -59,12 +59,14 @@ type runner struct {
 // pass runs one reconcile of the node. It returns a delay when the status
 // write was postponed by the rate bound.
 func (r *runner) pass(ctx context.Context) (again time.Duration, err error) {
+	started := r.clock.Now()
 	defer func() {
 		result := "ok"
 		if err != nil {
 			result = "error"
 		}
 		r.metrics.passes.WithLabelValues(result).Inc()
+		r.metrics.passTime.Observe(r.clock.Since(started).Seconds())
 	}()
 	log := logr.FromContextOrDiscard(ctx)
 	in, err := r.gather(ctx)
@@ -77,14 +79,17 @@ func (r *runner) pass(ctx context.Context) (again time.Duration, err error) {
 	// Layer 2 after BGP has its orders, before any API write: a failover
 	// must not wait for the apiserver.
 	l2in, l2plan := r.layer2(log, in)
-	r.metrics.observe(plan, r.bgp.Sessions())
+	// Once per pass: each call asks GoBGP for every peer's Adj-RIB-Out,
+	// which waits behind its path processing.
+	sessions := r.bgp.Sessions()
+	r.metrics.observe(plan, sessions)
 	r.metrics.observeL2(l2in, l2plan, r.opts.NodeName)
 	r.events.record(plan, in.services)
 	r.l2events.record(l2plan, in.services)
 	if applyErr != nil {
 		log.Error(applyErr, "Applying the BGP plan failed")
 	}
-	again, err = r.report(ctx, in, plan, l2plan, applyErr)
+	again, err = r.report(ctx, in, plan, l2plan, sessions, applyErr)
 	if applyErr != nil {
 		return 0, fmt.Errorf("apply BGP plan: %w", applyErr)
 	}

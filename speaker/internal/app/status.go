@@ -16,6 +16,7 @@ import (
 	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/config"
 	"github.com/ironlb/ironlb/speaker/internal/announce"
+	"github.com/ironlb/ironlb/speaker/internal/bgp"
 )
 
 // Reasons of the SpeakerStatus Ready condition.
@@ -39,9 +40,9 @@ type statusWrite struct {
 // report writes the node's SpeakerStatus when its content changed, at most
 // once per StatusInterval; it returns the delay after which a postponed
 // write is due.
-func (r *runner) report(ctx context.Context, in *inputs, plan announce.Plan, l2plan announce.L2Plan, applyErr error) (time.Duration, error) {
+func (r *runner) report(ctx context.Context, in *inputs, plan announce.Plan, l2plan announce.L2Plan, sessions []bgp.Session, applyErr error) (time.Duration, error) {
 	w := &statusWrite{
-		sessions: r.sessions(advertised(in, plan)), l2: l2Status(l2plan),
+		sessions: statusSessions(sessions, advertised(in, plan)), l2: l2Status(l2plan),
 		ready: readyCondition(in, plan, l2plan, applyErr), nodeUID: in.nodeUID,
 	}
 	if r.status != nil && cmp.Equal(r.status, w, cmp.AllowUnexported(statusWrite{})) {
@@ -83,12 +84,12 @@ func advertised(in *inputs, plan announce.Plan) map[string][]string {
 	return out
 }
 
-// sessions is the Sessions part of the status; a session lists its
+// statusSessions is the Sessions part of the status; a session lists its
 // advertised addresses only while Established, since only then does the
 // router have them.
-func (r *runner) sessions(advertised map[string][]string) []v1alpha1.BGPSession {
+func statusSessions(sessions []bgp.Session, advertised map[string][]string) []v1alpha1.BGPSession {
 	var out []v1alpha1.BGPSession
-	for _, s := range r.bgp.Sessions() {
+	for _, s := range sessions {
 		bs := v1alpha1.BGPSession{
 			Peer:         s.Peer,
 			Address:      s.Address.String(),
