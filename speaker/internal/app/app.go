@@ -169,7 +169,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		watcher := layer2.NewWatcher(log.WithName("links"))
 		r.l2, r.links = ann, watcher
 		r.memberlist, r.memberPort = o.Memberlist.Enabled, o.Memberlist.Port
-		lr := &layer2Runnable{log: log, watcher: watcher, ann: ann, loop: l}
+		lr := &layer2Runnable{watcher: watcher, ann: ann, loop: l}
 		if o.Memberlist.Enabled {
 			lr.start = func(ctx context.Context) (*members.Members, error) {
 				m, bind, err := newMembers(ctx, log.WithName("members"), mgr.GetAPIReader(), o)

@@ -165,13 +165,22 @@ func l2Status(p announce.L2Plan) []v1alpha1.L2Owned {
 // member list: it holds an address in a subnet of the node's InternalIPs,
 // or an L2Announcement names it.
 func usedByLayer2(l layer2.Link, internal []netip.Addr, anns []*config.L2Announcement) bool {
-	for _, p := range l.Prefixes {
-		if slices.ContainsFunc(internal, p.Contains) {
+	if carriesInternal(l, internal) {
+		return true
+	}
+	for _, a := range anns {
+		if len(a.Interfaces) > 0 && len(layer2.Select([]layer2.Link{{Name: l.Name, Up: true}}, a.Interfaces, nil)) > 0 {
 			return true
 		}
 	}
-	for _, a := range anns {
-		if len(layer2.Select([]layer2.Link{{Name: l.Name, Up: true}}, a.Interfaces, nil)) > 0 && len(a.Interfaces) > 0 {
+	return false
+}
+
+// carriesInternal reports whether one of l's addresses lies in the subnet
+// of one of the node's InternalIPs.
+func carriesInternal(l layer2.Link, internal []netip.Addr) bool {
+	for _, p := range l.Prefixes {
+		if slices.ContainsFunc(internal, p.Contains) {
 			return true
 		}
 	}

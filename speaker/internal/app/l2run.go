@@ -98,7 +98,6 @@ func newMembers(ctx context.Context, log logr.Logger, api client.Reader, o Optio
 // member list first and stops answering only then, so that the other
 // speakers take over while this node still answers (DESIGN.md §4).
 type layer2Runnable struct {
-	log     logr.Logger
 	watcher *layer2.Watcher
 	ann     *layer2.Announcer
 	// start builds the member list once the API has told its address; nil

@@ -124,9 +124,15 @@ func (m *Members) SetPeers(addrs []netip.AddrPort) {
 	slices.SortFunc(peers, netip.AddrPort.Compare)
 	peers = slices.Compact(peers)
 	m.mu.Lock()
+	same := m.trust.peersSet && slices.Equal(m.peers, peers)
 	m.peers = peers
 	m.trust.peersSet = true
 	m.mu.Unlock()
+	// The speaker calls this on every pass; telling it of a change that
+	// did not happen would make it run another pass, forever.
+	if same {
+		return
+	}
 	poke(m.wake)
 	poke(m.changes)
 }
