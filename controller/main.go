@@ -26,6 +26,7 @@ func run() int {
 	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; empty means in-cluster or $KUBECONFIG")
 	fs.BoolVar(&o.ServeClassless, "serve-classless", o.ServeClassless, "also serve LoadBalancer Services without spec.loadBalancerClass")
 	fs.StringVar(&o.Namespace, "namespace", envOr("POD_NAMESPACE", o.Namespace), "namespace of the Secrets that BGPPeers refer to")
+	fs.StringVar(&o.MemberlistSecret, "memberlist-secret", o.MemberlistSecret, "Secret in --namespace whose gossip key for the speakers is generated when missing; empty leaves it alone")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "Services reconciled concurrently")
 	fs.DurationVar(&o.PoolStatusInterval, "pool-status-interval", o.PoolStatusInterval, "at most one IPPool status write per pool per interval")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect a leader among replicas (Lease)")

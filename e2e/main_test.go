@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,12 +78,45 @@ func run(m *testing.M) int {
 		}
 		return m.Run()
 	}()
+	// Everything ran under the RBAC of config/: a request it refused shows
+	// in a component's log, and fails the suite even when no test noticed.
+	if denied := deniedInLogs(dir); len(denied) > 0 {
+		fmt.Fprintln(os.Stderr, "e2e: the install's RBAC or admission policy refused requests of ironlb's components:")
+		for _, l := range denied {
+			fmt.Fprintln(os.Stderr, "  ", l)
+		}
+		code = 1
+	}
 	if code != 0 || keep {
 		// The logs of every daemon tell what went wrong; keep them.
 		keep = true
 		fmt.Fprintln(os.Stderr, "e2e: logs kept in", dir)
 	}
 	return code
+}
+
+// deniedInLogs returns the lines of the controller's and speakers' logs that
+// report a request refused by RBAC or admission.
+func deniedInLogs(dir string) []string {
+	logs, _ := filepath.Glob(filepath.Join(dir, "controller.log"))
+	speakers, _ := filepath.Glob(filepath.Join(dir, "speaker-*.log"))
+	var out []string
+	for _, f := range append(logs, speakers...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			out = append(out, err.Error())
+			continue
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.Contains(l, "is forbidden") || strings.Contains(l, "denied request") {
+				if len(l) > 300 {
+					l = l[:300] + "..."
+				}
+				out = append(out, filepath.Base(f)+": "+l)
+			}
+		}
+	}
+	return out
 }
 
 // unsupported says why the lab cannot run here, or "".

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the real Kubernetes control-plane binaries the tests and the lab run
-# (kube-apiserver, kube-proxy, etcd) from the Go module proxy, pinned by the
+# (kube-apiserver, kube-proxy, kubectl, etcd) from the Go module proxy, pinned by the
 # tools modules hack/k8s and hack/etcd, into a cache directory outside the work
 # tree. A binary that is already cached is not rebuilt. Prints the directory;
 # with --print it only prints it.
@@ -31,5 +31,6 @@ build() { # module-dir package output
 
 build k8s k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver
 build k8s k8s.io/kubernetes/cmd/kube-proxy kube-proxy
+build k8s k8s.io/kubernetes/cmd/kubectl kubectl
 build etcd go.etcd.io/etcd/server/v3 etcd
 echo "$dir"

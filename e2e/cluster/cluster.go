@@ -8,7 +8,6 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -57,6 +56,8 @@ type Cluster struct {
 	assets     string
 	speakers   map[string]*lab.Proc
 	proxies    map[string]*lab.Proc
+	// kubeconfigs of the components' ServiceAccount tokens, by component.
+	identities map[string]string
 	controller *exec.Cmd
 	ctrlDone   chan struct{}
 }
@@ -71,7 +72,7 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	c := &Cluster{opts: o, speakers: map[string]*lab.Proc{}, proxies: map[string]*lab.Proc{}}
+	c := &Cluster{opts: o, speakers: map[string]*lab.Proc{}, proxies: map[string]*lab.Proc{}, identities: map[string]string{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, c.Down())
@@ -100,16 +101,11 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err := c.Env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}); err != nil {
 		return nil, fmt.Errorf("create namespace %s: %w", Namespace, err)
 	}
-	// The speakers' gossip key, as config/ installs it.
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+	// The identities and RBAC of config/default: the speakers and the
+	// controller run with ServiceAccount tokens, not as admin. The
+	// memberlist Secret comes without a key; the controller fills it.
+	if err := c.installIdentities(ctx); err != nil {
 		return nil, err
-	}
-	if err := c.Env.Client.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: MemberlistSecret},
-		Data:       map[string][]byte{"secretkey": key},
-	}); err != nil {
-		return nil, fmt.Errorf("create Secret %s: %w", MemberlistSecret, err)
 	}
 	for i := 1; i <= o.Nodes; i++ {
 		if err := c.createNode(ctx, i); err != nil {
@@ -157,14 +153,43 @@ func (c *Cluster) Down() error {
 	return errors.Join(errs...)
 }
 
-// KubeConfig is the path of the admin kubeconfig.
+// KubeConfig is the path of the admin kubeconfig (kube-proxy's and the
+// tests'; ironlb's components have their own, see identity.go).
 func (c *Cluster) KubeConfig() string { return c.kubeconfig }
+
+// identity returns the kubeconfig of a component's ServiceAccount token
+// ("controller" or a node name), made on first use.
+func (c *Cluster) identity(who string) (string, error) {
+	if p, ok := c.identities[who]; ok {
+		return p, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var (
+		p   string
+		err error
+	)
+	if who == "controller" {
+		_, p, err = c.ControllerConfig(ctx)
+	} else {
+		_, p, err = c.SpeakerConfig(ctx, who)
+	}
+	if err != nil {
+		return "", err
+	}
+	c.identities[who] = p
+	return p, nil
+}
 
 // StartSpeaker starts the speaker of a node (again, after StopSpeaker).
 func (c *Cluster) StartSpeaker(node string) error {
+	kubeconfig, err := c.identity(node)
+	if err != nil {
+		return err
+	}
 	p, err := c.Lab.Start(node, "speaker-"+node,
 		filepath.Join(c.opts.Bin, "speaker"),
-		"--kubeconfig", c.kubeconfig,
+		"--kubeconfig", kubeconfig,
 		"--node-name", node,
 		"--namespace", Namespace,
 		// Per-namespace ports: every node namespace has its own loopback.
@@ -230,14 +255,20 @@ func (c *Cluster) KillSpeaker(node string) error {
 // StartController runs the controller in the host namespace: it talks only
 // to the apiserver on loopback.
 func (c *Cluster) StartController() error {
+	kubeconfig, err := c.identity("controller")
+	if err != nil {
+		return err
+	}
 	log, err := os.OpenFile(filepath.Join(c.opts.Dir, "controller.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
 	defer log.Close()
 	cmd := exec.Command(filepath.Join(c.opts.Bin, "controller"),
-		"--kubeconfig", c.kubeconfig,
-		"--leader-elect=false",
+		"--kubeconfig", kubeconfig,
+		// Leader election as installed: the Lease in ironlb-system, under
+		// the Role of config/rbac.
+		"--leader-elect=true",
 		// Port 0: never collide with anything on the host.
 		"--metrics-bind-address", "0",
 		"--health-probe-bind-address", "0",

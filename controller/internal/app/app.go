@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/ironlb/ironlb/controller/internal/announced"
 	"github.com/ironlb/ironlb/controller/internal/ipam"
+	"github.com/ironlb/ironlb/controller/internal/memberkey"
 	"github.com/ironlb/ironlb/controller/internal/notify"
 	"github.com/ironlb/ironlb/controller/internal/pool"
 	"github.com/ironlb/ironlb/controller/internal/report"
@@ -45,6 +47,9 @@ type Options struct {
 	// Namespace holds the Secrets that BGPPeers' passwords refer to (the
 	// controller's and speakers' namespace).
 	Namespace string
+	// MemberlistSecret names the Secret in Namespace whose gossip key the
+	// controller generates when missing; empty leaves it alone.
+	MemberlistSecret string
 
 	LeaderElection          bool
 	LeaderElectionNamespace string
@@ -79,6 +84,7 @@ func Defaults() Options {
 		PoolStatusInterval:      time.Second,
 		LeaderElection:          true,
 		Namespace:               "ironlb-system",
+		MemberlistSecret:        "ironlb-memberlist",
 		LeaderElectionNamespace: "ironlb-system",
 		LeaderElectionID:        "ironlb-controller",
 		LeaseDuration:           15 * time.Second,
@@ -117,6 +123,11 @@ func (o Options) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Leader election: one Lease in the controller's namespace.
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=ironlb-system,resources=leases,verbs=get;list;watch;create;update;patch
+// The elected leader announces itself with a core Event on the Lease.
+// +kubebuilder:rbac:groups="",namespace=ironlb-system,resources=events,verbs=create;patch
 
 // Run runs the controller until ctx ends.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
@@ -201,7 +212,20 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := rep.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up report controller: %w", err)
 	}
-	ann := &announced.Reconciler{Client: mgr.GetClient(), ServeClassless: o.ServeClassless, FieldOwner: service.FieldOwner}
+	if o.MemberlistSecret != "" {
+		mk := &memberkey.Reconciler{
+			Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("ironlb-controller"),
+			Secret: types.NamespacedName{Namespace: o.Namespace, Name: o.MemberlistSecret},
+		}
+		if err := mk.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("set up memberkey controller: %w", err)
+		}
+	}
+	annMetrics, err := announced.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	ann := &announced.Reconciler{Client: mgr.GetClient(), ServeClassless: o.ServeClassless, FieldOwner: service.FieldOwner, Metrics: annMetrics}
 	if err := ann.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up announced controller: %w", err)
 	}

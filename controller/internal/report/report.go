@@ -42,7 +42,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=ironlb.io,resources=bgppeers;bgpannouncements;l2announcements;speakerstatuses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ironlb.io,resources=bgppeers/status;bgpannouncements/status;l2announcements/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",namespace=ironlb-system,resources=secrets,verbs=get;list;watch
 
 // the one request every event maps to.
 var pass = reconcile.Request{}

@@ -110,6 +110,17 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
+// What the speaker reads, and the one thing it writes: its node's
+// SpeakerStatus (a ValidatingAdmissionPolicy in config/speaker keeps each
+// speaker to its own node's). Secrets only in its own namespace.
+// +kubebuilder:rbac:groups="",resources=services;nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ironlb.io,resources=ippools;l2announcements;bgppeers;bgpannouncements,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ironlb.io,resources=speakerstatuses,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=ironlb.io,resources=speakerstatuses/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",namespace=ironlb-system,resources=secrets,verbs=get;list;watch
+
 // Run runs the speaker until ctx ends. It withdraws nothing when the API is
 // unreachable: the last plan stays applied until the cache says otherwise.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
@@ -223,9 +234,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("cache", func(req *http.Request) error {
-		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
-			return errors.New("caches not synced")
+	// Ready once the first plan is applied: routes handed to GoBGP and the
+	// layer-2 addresses answered. A rolling update moves on only then.
+	if err := mgr.AddReadyzCheck("plan", func(*http.Request) error {
+		if !r.applied.Load() {
+			return errors.New("no plan applied yet")
 		}
 		return nil
 	}); err != nil {

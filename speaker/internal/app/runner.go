@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -54,6 +55,10 @@ type runner struct {
 	// goroutine touches them.
 	status      *statusWrite
 	lastWritten time.Time
+
+	// applied is set once a pass has applied its plan (BGP and layer 2):
+	// the speaker is ready from then on.
+	applied atomic.Bool
 }
 
 // pass runs one reconcile of the node. It returns a delay when the status
@@ -93,6 +98,7 @@ func (r *runner) pass(ctx context.Context) (again time.Duration, err error) {
 	if applyErr != nil {
 		return 0, fmt.Errorf("apply BGP plan: %w", applyErr)
 	}
+	r.applied.Store(true)
 	return again, err
 }
 
