@@ -11,6 +11,7 @@ export IRONLB_CACHE ?= $(HOME)/.cache/ironlb
 TOOLS := $(IRONLB_CACHE)/tools
 CONTROLLER_GEN := $(TOOLS)/controller-gen
 GOLANGCI_LINT := $(TOOLS)/golangci-lint
+HELM := $(TOOLS)/helm
 # How long each fuzz target runs in `make test`; `make fuzz FUZZTIME=5m` digs deeper.
 FUZZTIME ?= 10s
 
@@ -29,8 +30,14 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code for the API types.
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs under config/crd.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the RBAC (from +kubebuilder:rbac markers) under config/.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=ironlb-controller paths=./controller/... output:rbac:artifacts:config=config/rbac/controller
+	$(CONTROLLER_GEN) rbac:roleName=ironlb-speaker paths=./speaker/... output:rbac:artifacts:config=config/rbac/speaker
+
+.PHONY: docs
+docs: ## Generate docs/reference.md from the CRDs.
+	$(GO) run ./hack/crdref
 
 .PHONY: build
 build: ## Compile every package and command.
@@ -68,8 +75,8 @@ labdeps: ## Install the Debian packages the lab needs (FRR, BIRD, nftables, ...)
 test: verify test-go fuzz ## Run everything: verify, all tests with -race (unit, real apiserver, lab e2e), short fuzzing.
 
 .PHONY: test-go
-test-go: controlplane labdeps ## Run the Go tests with -race: unit, real apiserver, and end to end on the lab.
-	KUBEBUILDER_ASSETS=$$(hack/controlplane.sh) $(GO) test -race -count=1 ./...
+test-go: controlplane labdeps $(HELM) ## Run the Go tests with -race: unit, real apiserver, and end to end on the lab.
+	HELM=$(HELM) KUBEBUILDER_ASSETS=$$(hack/controlplane.sh) $(GO) test -race -count=1 ./...
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
@@ -88,10 +95,13 @@ controlplane: ## Build (once) and cache kube-apiserver, kube-proxy and etcd from
 ##@ Tools
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) controlplane ## Build the pinned tools (hack/tools, hack/lint) and the control plane.
+tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) $(HELM) controlplane ## Build the pinned tools (hack/tools, hack/lint, hack/helm) and the control plane.
 
 $(CONTROLLER_GEN): hack/tools/go.mod hack/tools/go.sum
 	$(GO) build -C hack/tools -o $@ sigs.k8s.io/controller-tools/cmd/controller-gen
+
+$(HELM): hack/helm/go.mod hack/helm/go.sum
+	$(GO) build -C hack/helm -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v3.22.0" -o $@ helm.sh/helm/v3/cmd/helm
 
 $(GOLANGCI_LINT): hack/lint/go.mod hack/lint/go.sum
 	$(GO) build -C hack/lint -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint

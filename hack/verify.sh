@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 generated() {
-	find api config/crd -type f \( -name 'zz_generated*.go' -o -name '*.yaml' \) | sort | xargs sha256sum
+	find api config/crd config/rbac -type f \( -name 'zz_generated*.go' -o -name '*.yaml' \) | sort | xargs sha256sum
 }
 
 before=$(generated)
@@ -17,6 +17,7 @@ if [ "$before" != "$after" ]; then
 	echo "generated files were stale (now regenerated): review and commit them" >&2
 	exit 1
 fi
+go run ./hack/crdref -check
 
 bad=$(gofmt -l $(git ls-files --cached --others --exclude-standard '*.go'))
 if [ -n "$bad" ]; then
@@ -27,6 +28,6 @@ fi
 
 go vet ./...
 
-for m in . hack/tools hack/lint hack/k8s hack/etcd; do
+for m in . hack/tools hack/lint hack/k8s hack/etcd hack/helm; do
 	(cd "$m" && go mod tidy -diff) || { echo "go mod tidy needed in $m" >&2; exit 1; }
 done
