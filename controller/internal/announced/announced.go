@@ -51,6 +51,8 @@ type Reconciler struct {
 	// MinInterval spaces the passes; 0 means 250 ms.
 	MinInterval time.Duration
 	Clock       clock.PassiveClock
+	// Metrics count the Services by reason; nil exports nothing.
+	Metrics *Metrics
 
 	last time.Time
 }
@@ -85,13 +87,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	}
 	idx := newIndex(spks.Items)
 	var errs []error
+	counts := map[string]int{}
 	for i := range svcs.Items {
 		svc := &svcs.Items[i]
 		if !config.Served(svc, r.ServeClassless) {
 			continue
 		}
-		errs = append(errs, r.update(ctx, svc, condition(svc, idx)))
+		c := condition(svc, idx)
+		reason := ReasonNoAddress // nil: no address yet, nothing written
+		if c != nil {
+			reason = c.Reason
+		}
+		counts[reason]++
+		errs = append(errs, r.update(ctx, svc, c))
 	}
+	r.Metrics.set(counts)
 	return reconcile.Result{}, errors.Join(errs...)
 }
 
