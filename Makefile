@@ -30,10 +30,16 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code for the API types.
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the RBAC (from +kubebuilder:rbac markers) under config/.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the RBAC (from +kubebuilder:rbac markers) under config/, and the chart's copies.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=ironlb-controller paths=./controller/... output:rbac:artifacts:config=config/rbac/controller
 	$(CONTROLLER_GEN) rbac:roleName=ironlb-speaker paths=./speaker/... output:rbac:artifacts:config=config/rbac/speaker
+	@# The Helm chart carries copies: a chart cannot read files outside itself.
+	mkdir -p charts/ironlb/crds charts/ironlb/files/rbac
+	cp config/crd/bases/*.yaml charts/ironlb/crds/
+	cp config/rbac/controller/role.yaml charts/ironlb/files/rbac/controller.yaml
+	cp config/rbac/speaker/role.yaml charts/ironlb/files/rbac/speaker.yaml
+	cp config/prometheus/rules.yaml charts/ironlb/files/prometheus-rules.yaml
 
 .PHONY: docs
 docs: ## Generate docs/reference.md from the CRDs.
@@ -91,6 +97,12 @@ bench: controlplane labdeps ## Run the benchmarks: pure packages, the controller
 .PHONY: controlplane
 controlplane: ## Build (once) and cache kube-apiserver, kube-proxy and etcd from the Go module proxy.
 	hack/controlplane.sh >/dev/null
+
+##@ Images
+
+.PHONY: image
+image: ## Build static controller and speaker images FROM scratch as OCI layouts in $IRONLB_CACHE/images; no Docker needed.
+	hack/image.sh
 
 ##@ Tools
 

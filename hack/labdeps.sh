@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the lab (e2e/lab) runs: FRR and BIRD as the
-# routers, and the tools tests and people use inside the namespaces. Only
+# routers, and the tools tests and people use inside the namespaces (and
+# promtool, which checks the alert rules). Only
 # missing packages are installed, with their system services kept from
 # starting on the host: the lab runs its own daemons inside network
 # namespaces. Prints nothing when everything is present. Needs root (or sudo).
@@ -22,6 +23,7 @@ deps=(
 	tcpdump tcpdump
 	ip iproute2
 	ping iputils-ping
+	promtool prometheus
 )
 
 missing=()

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 generated() {
-	find api config/crd config/rbac -type f \( -name 'zz_generated*.go' -o -name '*.yaml' \) | sort | xargs sha256sum
+	find api config/crd config/rbac charts/ironlb/crds charts/ironlb/files -type f \( -name 'zz_generated*.go' -o -name '*.yaml' \) | sort | xargs sha256sum
 }
 
 before=$(generated)
@@ -28,6 +28,6 @@ fi
 
 go vet ./...
 
-for m in . hack/tools hack/lint hack/k8s hack/etcd hack/helm; do
+for m in . hack/tools hack/lint hack/k8s hack/etcd hack/helm hack/image; do
 	(cd "$m" && go mod tidy -diff) || { echo "go mod tidy needed in $m" >&2; exit 1; }
 done
