@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -60,6 +61,9 @@ type Cluster struct {
 	identities map[string]string
 	controller *exec.Cmd
 	ctrlDone   chan struct{}
+	// ctrlHealth is the controller's /healthz and /readyz address, on host
+	// loopback.
+	ctrlHealth string
 }
 
 // Up starts everything but the ironlb configuration: control plane, lab,
@@ -187,6 +191,11 @@ func (c *Cluster) StartSpeaker(node string) error {
 	if err != nil {
 		return err
 	}
+	return c.StartSpeakerWith(node, kubeconfig)
+}
+
+// StartSpeakerWith starts the speaker of a node with another identity.
+func (c *Cluster) StartSpeakerWith(node, kubeconfig string) error {
 	p, err := c.Lab.Start(node, "speaker-"+node,
 		filepath.Join(c.opts.Bin, "speaker"),
 		"--kubeconfig", kubeconfig,
@@ -259,6 +268,11 @@ func (c *Cluster) StartController() error {
 	if err != nil {
 		return err
 	}
+	if c.ctrlHealth == "" {
+		if c.ctrlHealth, err = freeLoopbackPort(); err != nil {
+			return err
+		}
+	}
 	log, err := os.OpenFile(filepath.Join(c.opts.Dir, "controller.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -269,9 +283,8 @@ func (c *Cluster) StartController() error {
 		// Leader election as installed: the Lease in ironlb-system, under
 		// the Role of config/rbac.
 		"--leader-elect=true",
-		// Port 0: never collide with anything on the host.
 		"--metrics-bind-address", "0",
-		"--health-probe-bind-address", "0",
+		"--health-probe-bind-address", c.ctrlHealth,
 	)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -284,6 +297,20 @@ func (c *Cluster) StartController() error {
 		close(done)
 	}(c.ctrlDone)
 	return nil
+}
+
+// ControllerHealthAddr is the host:port of the controller's /healthz and
+// /readyz, on host loopback.
+func (c *Cluster) ControllerHealthAddr() string { return c.ctrlHealth }
+
+// freeLoopbackPort returns 127.0.0.1:<a port free now>.
+func freeLoopbackPort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // StopController stops the controller with SIGTERM (SIGKILL after 5 s).

@@ -45,7 +45,7 @@ func (c *Cluster) installIdentities(ctx context.Context) error {
 	}
 	for _, o := range install.Select(objs, "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
 		"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "Secret") {
-		if err := c.Env.Client.Patch(ctx, o, client.Apply, client.FieldOwner("ironlb-lab"), client.ForceOwnership); err != nil {
+		if err := c.Env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner("ironlb-lab"), client.ForceOwnership); err != nil {
 			return fmt.Errorf("apply %s from config/default: %w", install.Key(o), err)
 		}
 	}
@@ -57,17 +57,23 @@ func (c *Cluster) installIdentities(ctx context.Context) error {
 // as the kubelet would mount it. The token names the node, which the
 // admission policy checks.
 func (c *Cluster) SpeakerConfig(ctx context.Context, node string) (*rest.Config, string, error) {
+	return c.PodConfig(ctx, node, SpeakerAccount)
+}
+
+// PodConfig reaches the apiserver with a token of a ServiceAccount bound to
+// a Pod of that account on the node.
+func (c *Cluster) PodConfig(ctx context.Context, node, account string) (*rest.Config, string, error) {
 	cs, err := kubernetes.NewForConfig(c.Env.Config)
 	if err != nil {
 		return nil, "", err
 	}
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: "ironlb-speaker-" + node, Labels: map[string]string{
+		ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: account + "-" + node, Labels: map[string]string{
 			"app.kubernetes.io/name": "ironlb", "app.kubernetes.io/component": "speaker",
 		}},
 		Spec: corev1.PodSpec{
 			NodeName:           node,
-			ServiceAccountName: SpeakerAccount,
+			ServiceAccountName: account,
 			HostNetwork:        true,
 			Containers:         []corev1.Container{{Name: "speaker", Image: "ghcr.io/ironlb/speaker"}},
 		},
@@ -79,7 +85,7 @@ func (c *Cluster) SpeakerConfig(ctx context.Context, node string) (*rest.Config,
 		}
 	}
 	ref := &authv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: got.Name, UID: got.UID}
-	return c.tokenConfig(ctx, cs, SpeakerAccount, ref, "speaker-"+node)
+	return c.tokenConfig(ctx, cs, account, ref, account+"-"+node)
 }
 
 // ControllerConfig reaches the apiserver as the controller's ServiceAccount.

@@ -219,17 +219,28 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		UpdateFunc: func(any, any) { l.Poke() },
 		DeleteFunc: func(any) { l.Poke() },
 	}
-	for _, obj := range []client.Object{
-		&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Node{}, &corev1.Secret{},
-		&v1alpha1.IPPool{}, &v1alpha1.L2Announcement{}, &v1alpha1.BGPPeer{}, &v1alpha1.BGPAnnouncement{},
-	} {
-		inf, err := mgr.GetCache().GetInformer(ctx, obj)
-		if err != nil {
-			return fmt.Errorf("watch %T: %w", obj, err)
+	// The watches are set up once the manager runs, not before: setting
+	// one up asks the apiserver, and the health endpoints must answer
+	// (alive, not ready) even while it cannot be reached.
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		for _, obj := range []client.Object{
+			&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Node{}, &corev1.Secret{},
+			&v1alpha1.IPPool{}, &v1alpha1.L2Announcement{}, &v1alpha1.BGPPeer{}, &v1alpha1.BGPAnnouncement{},
+		} {
+			inf, err := mgr.GetCache().GetInformer(ctx, obj)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("watch %T: %w", obj, err)
+			}
+			if _, err := inf.AddEventHandler(poke); err != nil {
+				return fmt.Errorf("watch %T: %w", obj, err)
+			}
 		}
-		if _, err := inf.AddEventHandler(poke); err != nil {
-			return fmt.Errorf("watch %T: %w", obj, err)
-		}
+		return nil
+	})); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
