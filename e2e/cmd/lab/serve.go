@@ -21,6 +21,7 @@ import (
 
 	"github.com/ironlb/ironlb/e2e/cluster"
 	"github.com/ironlb/ironlb/e2e/lab"
+	"github.com/ironlb/ironlb/internal/install"
 )
 
 // supervise brings the lab up with a demo Service, writes the summary and
@@ -174,8 +175,13 @@ func (d *demoResult) summary(c *cluster.Cluster, dir string) []byte {
 		lab.ExtAddr(4), d.ip, d.reply)
 	b.WriteString(d.l2.summary())
 	fmt.Fprintf(&b, "Look around:\n")
-	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", c.KubeConfig())
-	fmt.Fprintf(&b, "  kubectl get svc -A; kubectl get ippools,bgppeers,bgpannouncements,speakerstatuses\n")
+	kubectl := "kubectl"
+	if k, err := install.Kubectl(); err == nil {
+		kubectl = k
+	}
+	fmt.Fprintf(&b, "  export KUBECONFIG=%s   # admin; ironlb itself runs as its ServiceAccounts (%s/*.kubeconfig)\n", c.KubeConfig(), dir)
+	fmt.Fprintf(&b, "  %s get svc -A; %s get ippools,bgppeers,bgpannouncements,speakerstatuses\n", kubectl, kubectl)
+	fmt.Fprintf(&b, "  %s auth can-i --list --as=system:serviceaccount:%s:%s\n", kubectl, cluster.Namespace, cluster.SpeakerAccount)
 	fmt.Fprintf(&b, "  ip netns exec %s vtysh --vty_socket %s -c 'show bgp ipv4 unicast'\n", ns("router"), filepath.Join(c.Lab.RunDir(), "frr"))
 	fmt.Fprintf(&b, "  ip netns exec %s birdc -s %s show route\n", ns("router2"), filepath.Join(c.Lab.RunDir(), "bird.ctl"))
 	fmt.Fprintf(&b, "  ip netns exec %s socat - TCP:%s:80\n", ns("ext"), d.ip)
