@@ -63,7 +63,8 @@ LAB_BIN := $(IRONLB_CACHE)/bin
 
 .PHONY: lab
 lab: controlplane labdeps ## Run ironlb on the embedded lab (routers, nodes, kube-proxy) in the background; prints how to look around.
-	$(GO) build -o $(LAB_BIN)/ ./speaker ./controller ./e2e/cmd/lab
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(LAB_BIN)/ ./speaker ./controller
+	$(GO) build -o $(LAB_BIN)/ ./e2e/cmd/lab
 	$(LAB_BIN)/lab -bin $(LAB_BIN) up
 
 .PHONY: lab-down

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -214,7 +215,24 @@ func BenchmarkManyServices(b *testing.B) {
 	all := time.Since(start)
 	b.ReportMetric(created.Seconds(), "create-s")
 	b.ReportMetric(all.Seconds(), "all-routes-s")
-	b.ReportMetric(float64(speakerRSS(b, "node1"))/(1<<20), "speaker-rss-MB")
+	b.ReportMetric(float64(speakerRSS(b, "node1", "VmRSS"))/(1<<20), "speaker-rss-MB")
+	b.ReportMetric(float64(speakerRSS(b, "node1", "RssAnon"))/(1<<20), "speaker-anon-MB")
+	b.ReportMetric(float64(speakerRSS(b, "node1", "RssFile"))/(1<<20), "speaker-file-MB")
+	// What the Go heap holds of that, to tell live data from the
+	// collector's headroom.
+	b.ReportMetric(metric(b, "node1", "go_memstats_heap_inuse_bytes")/(1<<20), "speaker-heap-inuse-MB")
+	if p := os.Getenv("IRONLB_BENCH_HEAP_PROFILE"); p != "" {
+		out, err := c.Lab.Exec(ctx, "node1", "bash", "-c",
+			`exec 3<>/dev/tcp/127.0.0.1/7474 && printf 'GET /debug/pprof/heap HTTP/1.0\r\n\r\n' >&3 && cat <&3`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, body, ok := bytes.Cut(out, []byte("\r\n\r\n")); ok {
+			if err := os.WriteFile(p, body, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }
 
 // BenchmarkSpeakerCrash kills a speaker and measures how long until the
@@ -308,8 +326,10 @@ func cleanupNamespace(t testing.TB, ns string) {
 	})
 }
 
-// speakerRSS reads VmRSS of a node's speaker from /proc.
-func speakerRSS(t testing.TB, node string) int64 {
+// speakerRSS reads a resident-memory field of a node's speaker from
+// /proc/PID/status: VmRSS (all of it), RssAnon (its private memory) or
+// RssFile (pages of the executable, shared with the page cache).
+func speakerRSS(t testing.TB, node, field string) int64 {
 	t.Helper()
 	p := c.Speaker(node)
 	if p == nil {
@@ -320,12 +340,12 @@ func speakerRSS(t testing.TB, node string) int64 {
 		t.Fatal(err)
 	}
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10
 		}
 	}
-	t.Fatal("no VmRSS")
+	t.Fatalf("no %s", field)
 	return 0
 }
 

@@ -335,8 +335,10 @@ func (c *Cluster) StopController() error {
 func Build(ctx context.Context, dir string, out io.Writer) error {
 	root := testenv.RepoRoot()
 	for _, cmdName := range []string{"speaker", "controller"} {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, cmdName), "./"+cmdName)
+		// As the images build them (hack/image.sh): static, stripped.
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, cmdName), "./"+cmdName)
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("build %s: %w", cmdName, err)
