@@ -132,6 +132,15 @@ func (c *Cluster) CreateService(ctx context.Context, s ServiceSpec) (*corev1.Ser
 	if err := c.Env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
+	svc := s.Object()
+	if err := c.Env.Client.Create(ctx, svc); err != nil {
+		return nil, fmt.Errorf("create service %s/%s: %w", s.Namespace, s.Name, err)
+	}
+	return svc, c.SetEndpoints(ctx, s.Namespace, s.Name, s.Nodes...)
+}
+
+// Object is the Service the spec describes.
+func (s ServiceSpec) Object() *corev1.Service {
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Annotations: s.Annotations},
 		Spec: corev1.ServiceSpec{
@@ -151,10 +160,7 @@ func (c *Cluster) CreateService(ctx context.Context, s ServiceSpec) (*corev1.Ser
 	if s.Local {
 		svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
 	}
-	if err := c.Env.Client.Create(ctx, svc); err != nil {
-		return nil, fmt.Errorf("create service %s/%s: %w", s.Namespace, s.Name, err)
-	}
-	return svc, c.SetEndpoints(ctx, s.Namespace, s.Name, s.Nodes...)
+	return svc
 }
 
 // SetEndpoints makes the Service's backends the pods of the given nodes
@@ -169,27 +175,11 @@ func (c *Cluster) SetEndpoints(ctx context.Context, namespace, name string, node
 		fams = append(fams, map[corev1.IPFamily]int{corev1.IPv4Protocol: 4, corev1.IPv6Protocol: 6}[f])
 	}
 	for _, fam := range fams {
-		es := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{
-			Namespace: namespace, Name: fmt.Sprintf("%s-v%d", name, fam),
-			Labels: map[string]string{
-				discoveryv1.LabelServiceName: name,
-				discoveryv1.LabelManagedBy:   "ironlb-e2e",
-			},
-		}}
+		want := EndpointSlice(namespace, name, fam, nodes...)
+		es := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: want.Name}}
 		_, err := controllerutil.CreateOrUpdate(ctx, c.Env.Client, es, func() error {
-			es.AddressType = discoveryv1.AddressTypeIPv4
-			if fam == 6 {
-				es.AddressType = discoveryv1.AddressTypeIPv6
-			}
-			es.Ports = []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](Backend), Protocol: ptr.To(corev1.ProtocolTCP)}}
-			es.Endpoints = nil
-			for _, n := range nodes {
-				es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{
-					Addresses:  []string{lab.PodAddr(n, fam).String()},
-					Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true), Serving: ptr.To(true), Terminating: ptr.To(false)},
-					NodeName:   ptr.To(lab.NodeName(n)),
-				})
-			}
+			es.Labels = want.Labels
+			es.AddressType, es.Ports, es.Endpoints = want.AddressType, want.Ports, want.Endpoints
 			return nil
 		})
 		if err != nil {
@@ -197,4 +187,31 @@ func (c *Cluster) SetEndpoints(ctx context.Context, namespace, name string, node
 		}
 	}
 	return nil
+}
+
+// EndpointSlice lists the pods of the given nodes as a Service's backends
+// of one family (4 or 6), ready, as an endpoints controller would.
+func EndpointSlice(namespace, service string, fam int, nodes ...int) *discoveryv1.EndpointSlice {
+	es := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: namespace, Name: fmt.Sprintf("%s-v%d", service, fam),
+			Labels: map[string]string{
+				discoveryv1.LabelServiceName: service,
+				discoveryv1.LabelManagedBy:   "ironlb-e2e",
+			},
+		},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](Backend), Protocol: ptr.To(corev1.ProtocolTCP)}},
+	}
+	if fam == 6 {
+		es.AddressType = discoveryv1.AddressTypeIPv6
+	}
+	for _, n := range nodes {
+		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{
+			Addresses:  []string{lab.PodAddr(n, fam).String()},
+			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true), Serving: ptr.To(true), Terminating: ptr.To(false)},
+			NodeName:   ptr.To(lab.NodeName(n)),
+		})
+	}
+	return es
 }

@@ -23,7 +23,10 @@ import (
 // Announcer is what the runner needs of the BGP adapter.
 type Announcer interface {
 	Apply(ctx context.Context, d bgp.Desired) error
+	// Sessions returns the sessions with their counters, which is costly.
 	Sessions() []bgp.Session
+	// States returns the sessions without counters, at no cost.
+	States() []bgp.Session
 }
 
 // runner is one node's reconcile pass: gather, plan, apply, report.
@@ -56,6 +59,11 @@ type runner struct {
 	status      *statusWrite
 	lastWritten time.Time
 
+	// counted are the sessions last read with their counters, at
+	// countedAt (see sessions).
+	counted   []bgp.Session
+	countedAt time.Time
+
 	// applied is set once a pass has applied its plan (BGP and layer 2):
 	// the speaker is ready from then on.
 	applied atomic.Bool
@@ -84,9 +92,7 @@ func (r *runner) pass(ctx context.Context) (again time.Duration, err error) {
 	// Layer 2 after BGP has its orders, before any API write: a failover
 	// must not wait for the apiserver.
 	l2in, l2plan := r.layer2(log, in)
-	// Once per pass: each call asks GoBGP for every peer's Adj-RIB-Out,
-	// which waits behind its path processing.
-	sessions := r.bgp.Sessions()
+	sessions, refresh := r.sessions()
 	r.metrics.observe(plan, sessions)
 	r.metrics.observeL2(l2in, l2plan, r.opts.NodeName)
 	r.events.record(plan, in.services)
@@ -99,7 +105,43 @@ func (r *runner) pass(ctx context.Context) (again time.Duration, err error) {
 		return 0, fmt.Errorf("apply BGP plan: %w", applyErr)
 	}
 	r.applied.Store(true)
+	if refresh > 0 && (again == 0 || refresh < again) {
+		again = refresh
+	}
 	return again, err
+}
+
+// sessions returns the BGP sessions. Their counters (prefixes and updates
+// sent) cost GoBGP a walk of each peer's Adj-RIB-Out, behind its path
+// processing: on the lab that was most of a pass, which every speaker runs
+// for every change, on the cores the apiserver and controller need. So they
+// are asked for at most once per StatusInterval, and at once when a session
+// changed state; between, the last counters are reused and the returned
+// delay says when a pass should refresh them.
+func (r *runner) sessions() ([]bgp.Session, time.Duration) {
+	now := r.clock.Now()
+	states := r.bgp.States()
+	age := now.Sub(r.countedAt)
+	if r.counted == nil || age >= r.opts.StatusInterval || !sameStates(states, r.counted) {
+		r.counted, r.countedAt = r.bgp.Sessions(), now
+		return r.counted, 0
+	}
+	for i := range states {
+		for _, c := range r.counted {
+			if c.Peer == states[i].Peer {
+				states[i].PrefixesSent, states[i].UpdatesSent = c.PrefixesSent, c.UpdatesSent
+			}
+		}
+	}
+	return states, r.opts.StatusInterval - age
+}
+
+// sameStates reports whether two lists of sessions (sorted by peer) have
+// the same peers in the same states.
+func sameStates(a, b []bgp.Session) bool {
+	return slices.EqualFunc(a, b, func(x, y bgp.Session) bool {
+		return x.Peer == y.Peer && x.State == y.State && x.Since.Equal(y.Since)
+	})
 }
 
 // layer2 elects the owners of the layer-2 addresses, applies this node's

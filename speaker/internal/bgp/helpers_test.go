@@ -18,7 +18,7 @@ import (
 // router.
 
 // testRouterID is the speaker's router ID in tests.
-var testRouterID = netip.MustParseAddr("192.0.2.1")
+var testRouterID = netip.MustParseAddr("198.18.255.1")
 
 // subnets hands each test its own 127.0.N.0/24, so that no test meets the
 // sockets or sessions another one left behind.

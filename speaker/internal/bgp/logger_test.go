@@ -14,7 +14,7 @@ func TestFailure(t *testing.T) {
 		fields log.Fields
 		want   string
 	}{
-		{"failed to connect", log.Fields{"Error": "dial tcp 192.0.2.11:179: connect: connection refused"}, "connect: dial tcp 192.0.2.11:179: connect: connection refused"},
+		{"failed to connect", log.Fields{"Error": "dial tcp 198.18.255.11:179: connect: connection refused"}, "connect: dial tcp 198.18.255.11:179: connect: connection refused"},
 		{"received notification", log.Fields{"Code": uint8(2), "Subcode": uint8(2)}, "received NOTIFICATION code 2(open) subcode 2(bad peer as)"},
 		{"received notification", log.Fields{"Code": uint8(6), "Subcode": uint8(2), "Communicated-Reason": "maintenance"}, `received NOTIFICATION code 6(cease) subcode 2(administrative shutdown) "maintenance"`},
 		{"sent notification", log.Fields{"Data": &bgp.MessageError{TypeCode: 2, SubTypeCode: 6, Message: "unacceptable hold time"}}, "sent NOTIFICATION code 2(open) subcode 6(unacceptable hold time)"},

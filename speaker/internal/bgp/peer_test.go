@@ -102,11 +102,11 @@ func TestRouterIDChange(t *testing.T) {
 	apply(t, s, d)
 	r.waitRoutes(t, speakerAddr, []route{{Prefix: host4, NextHop: nh4, ASPath: []uint32{64512}}})
 
-	d.RouterID = netip.MustParseAddr("192.0.2.9")
+	d.RouterID = netip.MustParseAddr("198.18.255.9")
 	apply(t, s, d)
 	waitFor(t, "session with the new router ID", func() string {
 		got := r.session(t, speakerAddr)
-		return cmp.Diff([2]string{StateEstablished, "192.0.2.9"}, [2]string{got.State, got.RouterID})
+		return cmp.Diff([2]string{StateEstablished, "198.18.255.9"}, [2]string{got.State, got.RouterID})
 	})
 	r.waitRoutes(t, speakerAddr, []route{{Prefix: host4, NextHop: nh4, ASPath: []uint32{64512}}})
 }

@@ -52,8 +52,8 @@ func opStrings(ops []op) []string {
 
 func TestPlan(t *testing.T) {
 	t.Parallel()
-	a := Peer{Name: "a", Address: netip.MustParseAddr("192.0.2.11"), ASN: 65001, LocalASN: 64512}
-	b := Peer{Name: "b", Address: netip.MustParseAddr("192.0.2.12"), ASN: 65002, LocalASN: 64512}
+	a := Peer{Name: "a", Address: netip.MustParseAddr("198.18.255.11"), ASN: 65001, LocalASN: 64512}
+	b := Peer{Name: "b", Address: netip.MustParseAddr("198.18.255.12"), ASN: 65002, LocalASN: 64512}
 	base := Desired{
 		RouterID: testRouterID,
 		Peers:    []Peer{a, b},
@@ -85,7 +85,7 @@ func TestPlan(t *testing.T) {
 			"add VRF a", "add VRF b",
 			"announce path a 198.51.100.10/32 via 203.0.113.2", "announce path a 2001:db8:100::10/128 via 2001:db8:ffff::2",
 			"announce path b 198.51.100.10/32 via 203.0.113.2",
-			"add peer a at 192.0.2.11", "add peer b at 192.0.2.12",
+			"add peer a at 198.18.255.11", "add peer b at 198.18.255.12",
 		},
 	}, {
 		name: "nothing changed",
@@ -108,19 +108,19 @@ func TestPlan(t *testing.T) {
 		name: "one peer's hold time changes",
 		cur:  appliedOf(mustNormalize(t, base)),
 		want: with(func(d *Desired) { d.Peers[1].HoldTime = 30 * time.Second }),
-		ops:  []string{"delete peer b at 192.0.2.12", "add peer b at 192.0.2.12"},
+		ops:  []string{"delete peer b at 198.18.255.12", "add peer b at 198.18.255.12"},
 	}, {
 		name: "a peer is removed",
 		cur:  appliedOf(mustNormalize(t, base)),
 		want: with(func(d *Desired) { d.Peers = d.Peers[:1]; delete(d.Paths, "b") }),
-		ops:  []string{"delete peer b at 192.0.2.12", "delete VRF b"},
+		ops:  []string{"delete peer b at 198.18.255.12", "delete VRF b"},
 	}, {
 		name: "two peers swap addresses",
 		cur:  appliedOf(mustNormalize(t, base)),
 		want: with(func(d *Desired) { d.Peers[0].Address, d.Peers[1].Address = b.Address, a.Address }),
 		ops: []string{
-			"delete peer a at 192.0.2.11", "delete peer b at 192.0.2.12",
-			"add peer a at 192.0.2.12", "add peer b at 192.0.2.11",
+			"delete peer a at 198.18.255.11", "delete peer b at 198.18.255.12",
+			"add peer a at 198.18.255.12", "add peer b at 198.18.255.11",
 		},
 	}, {
 		name: "a peer that failed to be added is added again",
@@ -130,7 +130,7 @@ func TestPlan(t *testing.T) {
 			return cur
 		}(),
 		want: base,
-		ops:  []string{"add peer a at 192.0.2.11"},
+		ops:  []string{"add peer a at 198.18.255.11"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -148,8 +148,8 @@ func TestGlobalASN(t *testing.T) {
 		t.Errorf("without peers: %d, want %d", got, defaultLocalASN)
 	}
 	d := Desired{RouterID: testRouterID, Peers: []Peer{
-		{Name: "z", Address: netip.MustParseAddr("192.0.2.1"), ASN: 1, LocalASN: 65001},
-		{Name: "m", Address: netip.MustParseAddr("192.0.2.2"), ASN: 1, LocalASN: 65002},
+		{Name: "z", Address: netip.MustParseAddr("198.18.255.1"), ASN: 1, LocalASN: 65001},
+		{Name: "m", Address: netip.MustParseAddr("198.18.255.2"), ASN: 1, LocalASN: 65002},
 	}}
 	if got := globalASN(mustNormalize(t, d)); got != 65002 {
 		t.Errorf("global ASN = %d, want the first peer's by name, 65002", got)

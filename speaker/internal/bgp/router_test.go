@@ -94,7 +94,7 @@ func newRouter(t *testing.T, addr netip.Addr, asn uint32) *router {
 	})
 	id := addr.String()
 	if !addr.Is4() {
-		id = "192.0.2.254"
+		id = "198.18.255.254"
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()

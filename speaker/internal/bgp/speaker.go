@@ -132,17 +132,27 @@ func (s *Speaker) Apply(ctx context.Context, d Desired) error {
 func (s *Speaker) Sessions() []Session {
 	s.mu.Lock()
 	srv := s.srv
-	out := make([]Session, 0, len(s.trackers))
-	for _, t := range s.trackers {
-		out = append(out, t.Session)
-	}
 	s.mu.Unlock()
+	out := s.States()
 	for i := range out {
 		if out[i].State == StateEstablished {
 			out[i].PrefixesSent = advertised(srv, out[i].Address)
 			out[i].UpdatesSent = updatesSent(srv, out[i].Address)
 		}
 	}
+	return out
+}
+
+// States returns the sessions like Sessions, but without PrefixesSent and
+// UpdatesSent, which cost GoBGP a walk of each peer's Adj-RIB-Out: it
+// takes no time.
+func (s *Speaker) States() []Session {
+	s.mu.Lock()
+	out := make([]Session, 0, len(s.trackers))
+	for _, t := range s.trackers {
+		out = append(out, t.Session)
+	}
+	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b Session) int { return strings.Compare(a.Peer, b.Peer) })
 	return out
 }

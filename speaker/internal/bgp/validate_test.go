@@ -12,7 +12,7 @@ import (
 
 func TestNormalizeRejects(t *testing.T) {
 	t.Parallel()
-	peer := Peer{Name: "a", Address: netip.MustParseAddr("192.0.2.11"), ASN: 65001, LocalASN: 64512}
+	peer := Peer{Name: "a", Address: netip.MustParseAddr("198.18.255.11"), ASN: 65001, LocalASN: 64512}
 	for _, tc := range []struct {
 		name string
 		edit func(d *Desired)
@@ -49,9 +49,9 @@ func TestNormalizeRejects(t *testing.T) {
 func TestNormalize(t *testing.T) {
 	t.Parallel()
 	got, err := normalize(Desired{
-		RouterID: netip.MustParseAddr("::ffff:192.0.2.1"),
+		RouterID: netip.MustParseAddr("::ffff:198.18.255.1"),
 		Peers: []Peer{{
-			Name: "a", Address: netip.MustParseAddr("::ffff:192.0.2.11"), ASN: 65001, LocalASN: 64512,
+			Name: "a", Address: netip.MustParseAddr("::ffff:198.18.255.11"), ASN: 65001, LocalASN: 64512,
 			SourceAddress: netip.MustParseAddr("0.0.0.0"), HoldTime: 90500 * time.Millisecond,
 		}},
 		Paths: map[string][]Path{"a": {{
@@ -66,7 +66,7 @@ func TestNormalize(t *testing.T) {
 	want := desired{
 		routerID: testRouterID,
 		peers: map[string]Peer{"a": {
-			Name: "a", Address: netip.MustParseAddr("192.0.2.11"), ASN: 65001, LocalASN: 64512,
+			Name: "a", Address: netip.MustParseAddr("198.18.255.11"), ASN: 65001, LocalASN: 64512,
 			HoldTime: 90 * time.Second, ConnectTime: defaultConnectTime,
 		}},
 		paths: map[string]map[netip.Prefix]Path{"a": {host4: {

@@ -10,7 +10,7 @@ import (
 )
 
 func TestValidate(t *testing.T) {
-	good := Options{NodeName: "node-1", BindAddr: netip.MustParseAddr("192.0.2.10")}
+	good := Options{NodeName: "node-1", BindAddr: netip.MustParseAddr("198.18.255.10")}
 	tests := []struct {
 		name   string
 		change func(*Options)
@@ -28,7 +28,7 @@ func TestValidate(t *testing.T) {
 			o.Meta = make([]byte, 512)
 		}},
 		{name: "IPv4-mapped address is unmapped", change: func(o *Options) {
-			o.BindAddr = netip.MustParseAddr("::ffff:192.0.2.10")
+			o.BindAddr = netip.MustParseAddr("::ffff:198.18.255.10")
 		}},
 		{name: "24-byte key", change: func(o *Options) { o.Key = make([]byte, 24) }},
 		{name: "no name", change: func(o *Options) { o.NodeName = "" }, want: []string{"node name is empty"}},
