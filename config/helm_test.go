@@ -46,15 +46,7 @@ func helmTemplate(t *testing.T, namespace string, values ...string) []*unstructu
 	for _, v := range values {
 		args = append(args, "--values", v)
 	}
-	out, err := helm(t.Context(), t, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := install.Parse(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return objs
+	return rendered(t)(helm(t.Context(), t, args...))
 }
 
 func TestHelmLint(t *testing.T) {

@@ -22,15 +22,23 @@ const ns = "ironlb-system"
 // kustomized renders config/default.
 func kustomized(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
-	out, err := install.Kustomize(t.Context(), "config/default")
-	if err != nil {
-		t.Fatal(err)
+	return rendered(t)(install.Kustomize(t.Context(), "config/default"))
+}
+
+// rendered returns a function that parses a rendering, failing the test on
+// any error; call it as rendered(t)(render(...)).
+func rendered(t *testing.T) func([]byte, error) []*unstructured.Unstructured {
+	return func(out []byte, err error) []*unstructured.Unstructured {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := install.Parse(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return objs
 	}
-	objs, err := install.Parse(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return objs
 }
 
 // kubeconfig writes the admin kubeconfig of the test apiserver.

@@ -32,6 +32,11 @@ func fields(root *schema) []row {
 
 func walk(rows *[]row, path string, s *schema, required bool) {
 	*rows = append(*rows, row{path: path, s: s, required: required})
+	children(rows, path, s)
+}
+
+// children adds the rows of a schema's fields, array items and map values.
+func children(rows *[]row, path string, s *schema) {
 	for _, name := range sortedKeys(s.Properties) {
 		walk(rows, path+"."+name, s.Properties[name], slices.Contains(s.Required, name))
 	}
@@ -49,15 +54,7 @@ func walk(rows *[]row, path string, s *schema, required bool) {
 // fields follow directly under the parent.
 func element(rows *[]row, path string, s *schema) {
 	if !constrained(s) && (isObject(s) || s.Description == "") {
-		for _, name := range sortedKeys(s.Properties) {
-			walk(rows, path+"."+name, s.Properties[name], slices.Contains(s.Required, name))
-		}
-		if s.Items != nil {
-			element(rows, path+"[]", s.Items)
-		}
-		if s.AdditionalProperties != nil && s.AdditionalProperties.Schema != nil {
-			element(rows, path+".<key>", s.AdditionalProperties.Schema)
-		}
+		children(rows, path, s)
 		return
 	}
 	walk(rows, path, s, false)
