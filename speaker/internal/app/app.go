@@ -234,7 +234,14 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 				}
 				return fmt.Errorf("watch %T: %w", obj, err)
 			}
-			if _, err := inf.AddEventHandler(poke); err != nil {
+			handler := poke
+			switch obj.(type) {
+			case *corev1.Service:
+				handler = filteredPoke(l.Poke, func(x any) bool { return announced(x, o.ServeClassless) })
+			case *discoveryv1.EndpointSlice:
+				handler = filteredPoke(l.Poke, func(x any) bool { return sliceMatters(ctx, mgr.GetCache(), x, o.ServeClassless) })
+			}
+			if _, err := inf.AddEventHandler(handler); err != nil {
 				return fmt.Errorf("watch %T: %w", obj, err)
 			}
 		}
