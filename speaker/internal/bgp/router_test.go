@@ -118,6 +118,8 @@ type peering struct {
 	addr     netip.Addr
 	asn      uint32
 	password string
+	// holdTime, when set, is the hold time the router offers, in seconds.
+	holdTime uint64
 }
 
 // accept configures the router to accept sessions from n, the way routers
@@ -129,6 +131,9 @@ func (r *router) accept(t *testing.T, n peering) {
 	group := &api.PeerGroup{
 		Conf:      &api.PeerGroupConf{PeerGroupName: n.addr.String(), PeerAsn: n.asn, AuthPassword: n.password},
 		Transport: &api.Transport{PassiveMode: true},
+	}
+	if n.holdTime > 0 {
+		group.Timers = &api.Timers{Config: &api.TimersConfig{HoldTime: n.holdTime, KeepaliveInterval: n.holdTime / 3}}
 	}
 	for _, f := range []*api.Family{familyIPv4(), familyIPv6()} {
 		group.AfiSafis = append(group.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f, Enabled: true}})
