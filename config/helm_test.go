@@ -7,14 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/ironlb/ironlb/internal/install"
 	"github.com/ironlb/ironlb/internal/testenv"
@@ -66,32 +64,14 @@ func TestHelmLint(t *testing.T) {
 }
 
 // installMonitoringCRDs installs stand-ins of the Prometheus operator's CRDs
-// (see testdata/monitoring-crds.yaml), for the chart's optional objects.
+// (see testdata/monitoring-crds.yaml), for the chart's optional objects, and
+// waits until they are served.
 func installMonitoringCRDs(t *testing.T) {
 	t.Helper()
-	for _, o := range readObjects(t, "testdata/monitoring-crds.yaml") {
-		err := env.Client.Create(t.Context(), o)
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatal(err)
-		}
-		err = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-			crd := &unstructured.Unstructured{}
-			crd.SetGroupVersionKind(o.GroupVersionKind())
-			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(o), crd); err != nil {
-				return false, err
-			}
-			conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-			for _, c := range conds {
-				c, _ := c.(map[string]any)
-				if c["type"] == "Established" && c["status"] == "True" {
-					return true, nil
-				}
-			}
-			return false, nil
-		})
-		if err != nil {
-			t.Fatalf("CRD %s not established: %v", o.GetName(), err)
-		}
+	if _, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{
+		Paths: []string{"testdata/monitoring-crds.yaml"}, ErrorIfPathMissing: true,
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -204,7 +184,7 @@ func TestHelmAgreesWithKustomize(t *testing.T) {
 			}
 			kc, hc := container(t, o), container(t, find(t, h, install.Key(o)))
 			for _, f := range []string{"securityContext", "ports", "env", "readinessProbe", "livenessProbe", "resources"} {
-				if !equalJSON(t, kc[f], hc[f]) {
+				if !equalYAML(t, kc[f], hc[f]) {
 					t.Errorf("%s container %s differs:\nkustomize %v\nhelm      %v", install.Key(o), f, kc[f], hc[f])
 				}
 			}
@@ -215,7 +195,7 @@ func TestHelmAgreesWithKustomize(t *testing.T) {
 		for _, f := range fields {
 			kv, _, _ := unstructured.NestedFieldNoCopy(o.Object, f...)
 			hv, _, _ := unstructured.NestedFieldNoCopy(ho.Object, f...)
-			if !equalJSON(t, kv, hv) {
+			if !equalYAML(t, kv, hv) {
 				t.Errorf("%s .%s differs between kustomize and helm:\nkustomize %v\nhelm      %v", install.Key(o), strings.Join(f, "."), kv, hv)
 			}
 		}

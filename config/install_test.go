@@ -162,7 +162,7 @@ func TestKustomizeInstall(t *testing.T) {
 	for _, f := range mustGlob(t, "crd/bases/*.yaml") {
 		for _, want := range readObjects(t, f) {
 			got := find(t, objs, install.Key(want))
-			if !equalJSON(t, nested(t, got, "spec"), nested(t, want, "spec")) {
+			if !equalYAML(t, nested(t, got, "spec"), nested(t, want, "spec")) {
 				t.Errorf("%s: the rendered spec differs from %s", install.Key(want), f)
 			}
 		}
@@ -294,7 +294,7 @@ func mustGlob(t *testing.T, pattern string) []string {
 	return m
 }
 
-func equalJSON(t *testing.T, a, b any) bool {
+func equalYAML(t *testing.T, a, b any) bool {
 	t.Helper()
 	ja, err := yaml.Marshal(a)
 	if err != nil {

@@ -57,12 +57,12 @@ func TestSpeakerLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	speaker := as(t, cfg)
-	addrs := newService(t, cluster.ServiceSpec{})
+	svcKey := types.NamespacedName{Namespace: "least-privilege", Name: "web"}
+	addrs := newService(t, cluster.ServiceSpec{Namespace: svcKey.Namespace, Name: svcKey.Name})
 
 	t.Run("ServiceStatus", func(t *testing.T) {
 		var svc corev1.Service
-		key := types.NamespacedName{Namespace: strings.ToLower(strings.NewReplacer("/", "-").Replace("TestSpeakerLeastPrivilege")), Name: "web"}
-		if err := speaker.Get(ctx, key, &svc); err != nil {
+		if err := speaker.Get(ctx, svcKey, &svc); err != nil {
 			t.Fatalf("a speaker reads Services: %v", err)
 		}
 		if len(svc.Status.LoadBalancer.Ingress) == 0 || svc.Status.LoadBalancer.Ingress[0].IP != addrs[0].String() {
