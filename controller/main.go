@@ -40,12 +40,14 @@ func run() int {
 	fs.StringVar(&o.HealthAddr, "health-probe-bind-address", o.HealthAddr, `address of /healthz and /readyz; "0" disables`)
 	qps := fs.Float64("kube-api-qps", float64(o.QPS), "requests per second to the apiserver")
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "request burst to the apiserver")
+	eventQPS := fs.Float64("event-qps", float64(o.EventQPS), "Events sent per second; in a burst, status writes go first")
+	fs.IntVar(&o.EventBurst, "event-burst", o.EventBurst, "Events sent at once before --event-qps applies")
 	zo := zap.Options{}
 	zo.BindFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
-	o.QPS = float32(*qps)
+	o.QPS, o.EventQPS = float32(*qps), float32(*eventQPS)
 	if err := o.Validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "controller:", err)
 		return 2

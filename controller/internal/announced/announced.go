@@ -40,6 +40,9 @@ const (
 	ReasonNoAddress       = "NoAddress"
 )
 
+// DefaultGrace is the Grace of a Reconciler that sets none.
+const DefaultGrace = 5 * time.Second
+
 // Reconciler writes the Announced condition.
 type Reconciler struct {
 	Client client.Client
@@ -50,7 +53,12 @@ type Reconciler struct {
 	FieldOwner string
 	// MinInterval spaces the passes; 0 means 250 ms.
 	MinInterval time.Duration
-	Clock       clock.PassiveClock
+	// Grace is how long a newly allocated address may go unannounced
+	// before the condition says so; 0 means DefaultGrace. The speakers
+	// need a moment to announce it and report that they do; saying
+	// NotAnnounced in between would be a false alarm and a wasted write.
+	Grace time.Duration
+	Clock clock.PassiveClock
 	// Metrics count the Services by reason; nil exports nothing.
 	Metrics *Metrics
 
@@ -76,33 +84,77 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	}
 	r.last = clk.Now()
 
+	grace := r.Grace
+	if grace == 0 {
+		grace = DefaultGrace
+	}
+
+	// The cache's objects are read in place, not copied: with 10,000
+	// Services a pass would otherwise copy them all several times a
+	// second. update copies the few it patches.
 	var (
 		svcs corev1.ServiceList
 		spks ironlbv1.SpeakerStatusList
 	)
 	for _, l := range []client.ObjectList{&svcs, &spks} {
-		if err := r.Client.List(ctx, l); err != nil {
+		if err := r.Client.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 			return reconcile.Result{}, fmt.Errorf("list %T: %w", l, err)
 		}
 	}
 	idx := newIndex(spks.Items)
-	var errs []error
+	var (
+		errs  []error
+		again time.Duration
+	)
 	counts := map[string]int{}
+	now := clk.Now()
 	for i := range svcs.Items {
 		svc := &svcs.Items[i]
 		if !config.Served(svc, r.ServeClassless) {
 			continue
 		}
 		c := condition(svc, idx)
+		if wait := tooSoon(svc, c, now, grace); wait > 0 {
+			// Counted as what it will say if nothing changes.
+			counts[c.Reason]++
+			if again == 0 || wait < again {
+				again = wait
+			}
+			continue
+		}
 		reason := ReasonNoAddress // nil: no address yet, nothing written
 		if c != nil {
 			reason = c.Reason
 		}
 		counts[reason]++
-		errs = append(errs, r.update(ctx, svc, c))
+		if err := r.update(ctx, svc, c); err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+		}
 	}
 	r.Metrics.set(counts)
-	return reconcile.Result{}, errors.Join(errs...)
+	return reconcile.Result{RequeueAfter: again}, errors.Join(errs...)
+}
+
+// tooSoon returns how much longer the NotAnnounced or PartlyAnnounced
+// condition c of a Service whose address was allocated at most grace ago
+// must wait before it is written; 0 means write it now. Only a Service
+// without an Announced condition waits: one that had been announced and
+// lost it says so at once.
+func tooSoon(svc *corev1.Service, c *metav1.Condition, now time.Time, grace time.Duration) time.Duration {
+	if c == nil || c.Status == metav1.ConditionTrue || c.Reason == ReasonNoAddress {
+		return 0
+	}
+	if meta.FindStatusCondition(svc.Status.Conditions, ironlbv1.ServiceConditionAnnounced) != nil {
+		return 0
+	}
+	alloc := meta.FindStatusCondition(svc.Status.Conditions, ironlbv1.ServiceConditionAllocated)
+	if alloc == nil || alloc.Status != metav1.ConditionTrue {
+		return 0
+	}
+	return max(alloc.LastTransitionTime.Add(grace).Sub(now), 0)
 }
 
 // condition is the Service's Announced condition; nil when there is
@@ -121,8 +173,10 @@ func condition(svc *corev1.Service, idx *index) *metav1.Condition {
 			missing = append(missing, ip.String())
 		}
 	}
-	hint := fmt.Sprintf("no node announces %s; the speakers' Events on the Service say why (kubectl describe service -n %s %s)",
-		strings.Join(missing, ", "), svc.Namespace, svc.Name)
+	hint := func() string {
+		return fmt.Sprintf("no node announces %s; the speakers' Events on the Service say why (kubectl describe service -n %s %s)",
+			strings.Join(missing, ", "), svc.Namespace, svc.Name)
+	}
 	switch {
 	case len(said)+len(missing) == 0:
 		if meta.FindStatusCondition(svc.Status.Conditions, c.Type) == nil {
@@ -133,10 +187,10 @@ func condition(svc *corev1.Service, idx *index) *metav1.Condition {
 	case len(missing) == 0:
 		c.Status, c.Reason, c.Message = metav1.ConditionTrue, ReasonAnnounced, strings.Join(said, "; ")
 	case len(said) == 0:
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonNotAnnounced, hint
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonNotAnnounced, hint()
 	default:
 		c.Status, c.Reason = metav1.ConditionFalse, ReasonPartlyAnnounced
-		c.Message = strings.Join(said, "; ") + "; but " + hint
+		c.Message = strings.Join(said, "; ") + "; but " + hint()
 	}
 	return c
 }
@@ -150,7 +204,8 @@ func (r *Reconciler) update(ctx context.Context, svc *corev1.Service, c *metav1.
 	if old != nil && old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message && old.ObservedGeneration == c.ObservedGeneration {
 		return nil
 	}
-	patch := client.StrategicMergeFrom(svc.DeepCopy())
+	// svc is the cache's own object: change a copy.
+	svc, patch := svc.DeepCopy(), client.StrategicMergeFrom(svc)
 	// SetStatusCondition keeps the transition time when the status holds.
 	meta.SetStatusCondition(&svc.Status.Conditions, *c)
 	// A strategic merge patch merges conditions by type, so the

@@ -2,6 +2,7 @@ package announced
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -89,6 +90,46 @@ func TestCondition(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, condition(tt.svc, idx)); diff != "" {
 				t.Errorf("condition (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTooSoon(t *testing.T) {
+	now := time.Date(2026, 11, 26, 5, 0, 10, 0, time.UTC)
+	const grace = 5 * time.Second
+	allocatedAt := func(ago time.Duration, status metav1.ConditionStatus) metav1.Condition {
+		return metav1.Condition{Type: ironlbv1.ServiceConditionAllocated, Status: status,
+			LastTransitionTime: metav1.NewTime(now.Add(-ago))}
+	}
+	with := func(conds ...metav1.Condition) *corev1.Service {
+		s := service("203.0.113.9")
+		s.Status.Conditions = conds
+		return s
+	}
+	not := &metav1.Condition{Status: metav1.ConditionFalse, Reason: ReasonNotAnnounced}
+	tests := []struct {
+		name string
+		svc  *corev1.Service
+		c    *metav1.Condition
+		want time.Duration
+	}{
+		{"allocated 1 s ago, nobody announces yet: wait 4 s", with(allocatedAt(time.Second, metav1.ConditionTrue)), not, 4 * time.Second},
+		{"partly announced 2 s after allocation: wait 3 s", with(allocatedAt(2*time.Second, metav1.ConditionTrue)),
+			&metav1.Condition{Status: metav1.ConditionFalse, Reason: ReasonPartlyAnnounced}, 3 * time.Second},
+		{"grace over", with(allocatedAt(6*time.Second, metav1.ConditionTrue)), not, 0},
+		{"announced: written at once", with(allocatedAt(time.Second, metav1.ConditionTrue)),
+			&metav1.Condition{Status: metav1.ConditionTrue, Reason: ReasonAnnounced}, 0},
+		{"had an Announced condition: a loss is said at once", with(allocatedAt(time.Second, metav1.ConditionTrue),
+			metav1.Condition{Type: ironlbv1.ServiceConditionAnnounced, Status: metav1.ConditionTrue}), not, 0},
+		{"no Allocated condition (an address from before ironlb)", with(), not, 0},
+		{"Allocated False (an orphaned address kept)", with(allocatedAt(time.Second, metav1.ConditionFalse)), not, 0},
+		{"nothing to write", with(allocatedAt(time.Second, metav1.ConditionTrue)), nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tooSoon(tt.svc, tt.c, now, grace); got != tt.want {
+				t.Errorf("tooSoon = %v, want %v", got, tt.want)
 			}
 		})
 	}

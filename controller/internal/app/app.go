@@ -31,6 +31,7 @@ import (
 	"github.com/ironlb/ironlb/controller/internal/pool"
 	"github.com/ironlb/ironlb/controller/internal/report"
 	"github.com/ironlb/ironlb/controller/internal/service"
+	"github.com/ironlb/ironlb/internal/eventsink"
 	"github.com/ironlb/ironlb/internal/scheme"
 )
 
@@ -67,6 +68,10 @@ type Options struct {
 	// QPS and Burst limit requests to the apiserver.
 	QPS   float32
 	Burst int
+	// EventQPS and EventBurst limit the Events sent, within QPS: in a
+	// burst, status writes go first (see internal/eventsink).
+	EventQPS   float32
+	EventBurst int
 
 	// Registry receives the metrics; nil means controller-runtime's global
 	// registry, which the metrics endpoint serves.
@@ -94,6 +99,8 @@ func Defaults() Options {
 		HealthAddr:              ":8081",
 		QPS:                     200,
 		Burst:                   400,
+		EventQPS:                20,
+		EventBurst:              100,
 	}
 }
 
@@ -108,6 +115,9 @@ func (o Options) Validate() error {
 	}
 	if o.QPS <= 0 || o.Burst < 1 {
 		errs = append(errs, fmt.Errorf("QPS (%v) and burst (%d) must be positive", o.QPS, o.Burst))
+	}
+	if o.EventQPS <= 0 || o.EventBurst < 1 {
+		errs = append(errs, fmt.Errorf("event QPS (%v) and burst (%d) must be positive", o.EventQPS, o.EventBurst))
 	}
 	if o.PoolStatusInterval <= 0 {
 		errs = append(errs, errors.New("pool status interval must be positive"))
@@ -176,6 +186,12 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return fmt.Errorf("create manager: %w", err)
 	}
 
+	recorder := eventsink.New(mgr.GetClient(), sch, ctrl.Log.WithName("events"), eventsink.Options{
+		Controller: "ironlb-controller", QPS: o.EventQPS, Burst: o.EventBurst,
+	})
+	if err := mgr.Add(recorder); err != nil {
+		return err
+	}
 	state := ipam.New(mgr.GetClient(), service.ImportRequest(o.ServeClassless))
 	poolChanged := notify.New(o.PoolStatusInterval, clock.RealClock{})
 	retry := notify.New(100*time.Millisecond, clock.RealClock{})
@@ -192,7 +208,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	svcs := &service.Reconciler{
 		Client:         mgr.GetClient(),
-		Recorder:       mgr.GetEventRecorder("ironlb-controller"),
+		Recorder:       recorder,
 		State:          state,
 		ServeClassless: o.ServeClassless,
 		Workers:        o.Workers,
@@ -208,13 +224,13 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return fmt.Errorf("set up ippool controller: %w", err)
 	}
 
-	rep := &report.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("ironlb-controller"), Namespace: o.Namespace}
+	rep := &report.Reconciler{Client: mgr.GetClient(), Recorder: recorder, Namespace: o.Namespace}
 	if err := rep.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up report controller: %w", err)
 	}
 	if o.MemberlistSecret != "" {
 		mk := &memberkey.Reconciler{
-			Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("ironlb-controller"),
+			Client: mgr.GetClient(), Recorder: recorder,
 			Secret: types.NamespacedName{Namespace: o.Namespace, Name: o.MemberlistSecret},
 		}
 		if err := mk.SetupWithManager(mgr); err != nil {

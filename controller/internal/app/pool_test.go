@@ -94,6 +94,20 @@ func TestPoolStatus(t *testing.T) {
 		}
 		return nil
 	})
+
+	// Once the older pool is gone (its two addresses stay with their
+	// Services), the younger one has no conflict left: a change of one
+	// pool rechecks the others.
+	if err := env.Client.Delete(t.Context(), ipPool("status-a")); err != nil {
+		t.Fatal(err)
+	}
+	poolStatus(t, "status-b", func(st *ironlbv1.IPPoolStatus) error {
+		if !meta.IsStatusConditionFalse(st.Conditions, ironlbv1.ConditionConflict) ||
+			!meta.IsStatusConditionTrue(st.Conditions, ironlbv1.ConditionReady) {
+			return fmt.Errorf("conditions %+v, want Ready and no Conflict", st.Conditions)
+		}
+		return nil
+	})
 }
 
 // gauge reads one sample of a gauge or counter from reg, or -1.

@@ -14,8 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -133,11 +135,30 @@ func usage(c allocator.Counts) *ironlbv1.FamilyUsage {
 	}
 }
 
+// allPools asks for every pool, and for the one that changed, which a
+// deletion has already taken out of the cache.
+func (r *Reconciler) allPools(ctx context.Context, changed client.Object) []reconcile.Request {
+	reqs := []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(changed)}}
+	var pools ironlbv1.IPPoolList
+	if err := r.Client.List(ctx, &pools, client.UnsafeDisableDeepCopy); err != nil {
+		return reqs
+	}
+	for i := range pools.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&pools.Items[i])})
+	}
+	return reqs
+}
+
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("ippool").
-		For(&ironlbv1.IPPool{}).
+		// A pool's spec change can change every pool's status (an overlap
+		// appears or goes away), so every pool is checked. Status writes,
+		// the reconciler's own included, trigger nothing: usage changes
+		// arrive through Changed, at most once per interval per pool.
+		Watches(&ironlbv1.IPPool{}, handler.EnqueueRequestsFromMapFunc(r.allPools),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesRawSource(source.Channel(r.Changed.Events(), &handler.EnqueueRequestForObject{})).
 		Complete(r)
 }

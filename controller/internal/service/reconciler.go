@@ -147,17 +147,16 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out O
 	}
 
 	condChanged := old == nil || old.Status != out.Status || old.Reason != out.Reason || old.Message != out.Message
-	patch := client.StrategicMergeFrom(svc.DeepCopy())
-	svc.Status.LoadBalancer.Ingress = want
-	meta.SetStatusCondition(&svc.Status.Conditions, metav1.Condition{
+	patch, err := statusPatch(svc, want, metav1.Condition{
 		Type:               ironlbv1.ServiceConditionAllocated,
 		Status:             out.Status,
 		Reason:             out.Reason,
 		Message:            out.Message,
 		ObservedGeneration: svc.Generation,
 	})
-	// A strategic merge patch merges status.conditions by type, so the
-	// Announced condition is never overwritten.
+	if err != nil {
+		return err
+	}
 	if err := r.Client.Status().Patch(ctx, svc, patch, client.FieldOwner(FieldOwner)); err != nil {
 		return err
 	}

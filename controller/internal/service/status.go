@@ -1,12 +1,16 @@
 package service
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/allocator"
@@ -96,4 +100,34 @@ func mode(in corev1.LoadBalancerIngress) corev1.LoadBalancerIPMode {
 		return ""
 	}
 	return *in.IPMode
+}
+
+// statusPatch returns the strategic merge patch that sets the Service's
+// ingress list and one of its conditions, and nothing else. The ingress
+// list is atomic, so the patch replaces it whole (null removes it);
+// conditions merge by type, so the Announced condition, which another
+// writer owns, is left alone. The condition's transition time is kept when
+// its status does not change. Built directly, the patch costs a fraction
+// of diffing two copies of the Service, which a burst of allocations pays
+// once per Service.
+func statusPatch(svc *corev1.Service, ingress []corev1.LoadBalancerIngress, cond metav1.Condition) (client.Patch, error) {
+	conds := slices.Clone(svc.Status.Conditions)
+	meta.SetStatusCondition(&conds, cond)
+	var body struct {
+		Status struct {
+			LoadBalancer struct {
+				Ingress []corev1.LoadBalancerIngress `json:"ingress"`
+			} `json:"loadBalancer"`
+			Conditions []metav1.Condition `json:"conditions"`
+		} `json:"status"`
+	}
+	if len(ingress) > 0 {
+		body.Status.LoadBalancer.Ingress = ingress
+	}
+	body.Status.Conditions = []metav1.Condition{*meta.FindStatusCondition(conds, cond.Type)}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	return client.RawPatch(types.StrategicMergePatchType, data), nil
 }

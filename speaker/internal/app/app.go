@@ -27,6 +27,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/eventsink"
 	"github.com/ironlb/ironlb/internal/scheme"
 	"github.com/ironlb/ironlb/speaker/internal/bgp"
 	"github.com/ironlb/ironlb/speaker/internal/layer2"
@@ -163,10 +164,16 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	log := ctrl.Log.WithName("speaker").WithValues("node", o.NodeName)
 	speaker := bgp.New(log.WithName("bgp"), bgp.Options{})
+	recorder := eventsink.New(mgr.GetClient(), sch, log.WithName("events"), eventsink.Options{
+		Controller: "ironlb-speaker", Instance: "ironlb-speaker-" + o.NodeName,
+	})
+	if err := mgr.Add(recorder); err != nil {
+		return err
+	}
 	r := &runner{
 		opts: o, client: mgr.GetClient(), bgp: speaker, clock: clock.RealClock{}, metrics: m,
-		events:   serviceEvents{recorder: mgr.GetEventRecorder("ironlb-speaker"), node: o.NodeName},
-		l2events: ownerEvents{recorder: mgr.GetEventRecorder("ironlb-speaker"), node: o.NodeName},
+		events:   serviceEvents{recorder: recorder, node: o.NodeName},
+		l2events: ownerEvents{recorder: recorder, node: o.NodeName},
 	}
 	l := newLoop(log, "plan", o.PassInterval, o.PassBurst, clock.RealClock{}, r.pass)
 	if o.Layer2 {

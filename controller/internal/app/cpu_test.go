@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// cpuMeter reads the CPU time (user + system) of this test process and of
+// the apiserver and etcd it started, so that a benchmark can report where
+// the time of each Service goes on the shared cores.
+type cpuMeter struct {
+	pids map[string]int // "controller" (this process), "apiserver", "etcd"
+}
+
+func newCPUMeter(b testing.TB) *cpuMeter {
+	self := os.Getpid()
+	m := &cpuMeter{pids: map[string]int{"controller": self}}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		ppid, comm, _, ok := procStat(pid)
+		if !ok || ppid != self {
+			continue
+		}
+		switch comm {
+		case "kube-apiserver":
+			m.pids["apiserver"] = pid
+		case "etcd":
+			m.pids["etcd"] = pid
+		}
+	}
+	if len(m.pids) != 3 {
+		b.Fatalf("found %v, want this process, its apiserver and its etcd", m.pids)
+	}
+	return m
+}
+
+// read returns each process's CPU seconds so far.
+func (m *cpuMeter) read(b testing.TB) map[string]float64 {
+	out := map[string]float64{}
+	for name, pid := range m.pids {
+		_, _, secs, ok := procStat(pid)
+		if !ok {
+			b.Fatalf("cannot read /proc/%d/stat (%s)", pid, name)
+		}
+		out[name] = secs
+	}
+	return out
+}
+
+// report adds, per process, the milliseconds of CPU per item since before.
+func (m *cpuMeter) report(b *testing.B, before map[string]float64, items int) {
+	after := m.read(b)
+	for name, secs := range after {
+		b.ReportMetric((secs-before[name])*1000/float64(items), name+"-cpu-ms/svc")
+	}
+}
+
+// procStat parses /proc/PID/stat: parent, command name, and user+system
+// CPU seconds (clock ticks are 100 per second on Linux).
+func procStat(pid int) (ppid int, comm string, cpu float64, ok bool) {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, "", 0, false
+	}
+	s := string(data)
+	open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || closing < open {
+		return 0, "", 0, false
+	}
+	comm = s[open+1 : closing]
+	// After the name: state ppid pgrp session tty tpgid flags minflt
+	// cminflt majflt cmajflt utime stime ...
+	f := strings.Fields(s[closing+1:])
+	if len(f) < 13 {
+		return 0, "", 0, false
+	}
+	ppid, err1 := strconv.Atoi(f[1])
+	utime, err2 := strconv.ParseFloat(f[11], 64)
+	stime, err3 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, "", 0, false
+	}
+	return ppid, comm, (utime + stime) / 100, true
+}

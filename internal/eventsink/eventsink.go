@@ -1,0 +1,224 @@
+// Package eventsink records Kubernetes Events (events.k8s.io/v1) for
+// humans reading `kubectl describe`, without letting them cost what
+// matters more.
+//
+// client-go's recorder keeps a copy of every Event it sent for six minutes,
+// to count repeats into a series, and sends as fast as the client allows.
+// ironlb records an Event only when something changed, so there are no
+// repeats to count; and in a burst (a thousand Services allocated when
+// their pool appears) Events compete with the status writes that clients
+// and speakers wait for: on two cores an Event costs the apiserver and etcd
+// about half as much as the status patch it describes. A Recorder
+// therefore keeps nothing once sent, and sends at a bounded rate from
+// bounded queues, Warnings first. When a queue is full, the Event is
+// dropped and counted in the log, as client-go does when its queue is
+// full.
+package eventsink
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/tools/reference"
+	"k8s.io/client-go/util/flowcontrol"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Options of a Recorder.
+type Options struct {
+	// Controller is the reportingController of the Events, such as
+	// "ironlb-controller".
+	Controller string
+	// Instance is the reportingInstance; empty means Controller-hostname.
+	Instance string
+	// QPS and Burst bound the Events sent; 0 means 20 per second with
+	// bursts of 100.
+	QPS   float32
+	Burst int
+	// Queue is how many Events of each type (Normal, Warning) may wait;
+	// 0 means 4096.
+	Queue int
+	// Clock stamps the Events; nil means the real clock.
+	Clock clock.PassiveClock
+}
+
+// notesMax is the apiserver's limit on an Event's note, in bytes.
+const notesMax = 1024
+
+// Recorder is an events.EventRecorder. Run it with Start (it is a
+// controller-runtime Runnable that runs on every replica, leader or not).
+type Recorder struct {
+	c       Creator
+	scheme  *runtime.Scheme
+	log     logr.Logger
+	opts    Options
+	limiter interface{ Wait(context.Context) error }
+
+	warning, normal chan *eventsv1.Event
+
+	mu      sync.Mutex
+	dropped int
+}
+
+var _ events.EventRecorder = (*Recorder)(nil)
+
+// Creator creates objects; a controller-runtime client is one.
+type Creator interface {
+	Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error
+}
+
+// New returns a Recorder that creates Events with c; scheme names the
+// kinds of the objects Events are about.
+func New(c Creator, scheme *runtime.Scheme, log logr.Logger, o Options) *Recorder {
+	if o.QPS <= 0 || o.Burst < 1 {
+		o.QPS, o.Burst = 20, 100
+	}
+	if o.Queue < 1 {
+		o.Queue = 4096
+	}
+	if o.Instance == "" {
+		host, _ := os.Hostname()
+		o.Instance = o.Controller + "-" + host
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	return &Recorder{
+		c: c, scheme: scheme, log: log, opts: o,
+		limiter: flowcontrol.NewTokenBucketRateLimiter(o.QPS, o.Burst),
+		warning: make(chan *eventsv1.Event, o.Queue),
+		normal:  make(chan *eventsv1.Event, o.Queue),
+	}
+}
+
+// Eventf queues an Event about regarding (and related, which may be nil).
+// It never blocks: when the queue is full, the Event is dropped.
+func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
+	e, err := r.event(regarding, related, eventtype, reason, action, fmt.Sprintf(note, args...))
+	if err != nil {
+		r.log.Error(err, "cannot record Event", "reason", reason)
+		return
+	}
+	q := r.normal
+	if eventtype == corev1.EventTypeWarning {
+		q = r.warning
+	}
+	select {
+	case q <- e:
+	default:
+		r.mu.Lock()
+		r.dropped++
+		r.mu.Unlock()
+	}
+}
+
+// event builds the Event as client-go's recorder would: in the namespace
+// of the object (default for a cluster-scoped one), named after it and the
+// time.
+func (r *Recorder) event(regarding, related runtime.Object, eventtype, reason, action, note string) (*eventsv1.Event, error) {
+	ref, err := reference.GetReference(r.scheme, regarding)
+	if err != nil {
+		return nil, err
+	}
+	var rel *corev1.ObjectReference
+	if related != nil {
+		if rel, err = reference.GetReference(r.scheme, related); err != nil {
+			return nil, err
+		}
+	}
+	if len(note) > notesMax {
+		note = note[:notesMax-3] + "..."
+	}
+	ns := ref.Namespace
+	if ns == "" {
+		ns = metav1.NamespaceDefault
+	}
+	now := r.opts.Clock.Now()
+	return &eventsv1.Event{
+		ObjectMeta:          metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano())},
+		EventTime:           metav1.NewMicroTime(now),
+		ReportingController: r.opts.Controller,
+		ReportingInstance:   r.opts.Instance,
+		Action:              action,
+		Reason:              reason,
+		Regarding:           *ref,
+		Related:             rel,
+		Note:                note,
+		Type:                eventtype,
+	}, nil
+}
+
+// Start sends queued Events until ctx ends.
+func (r *Recorder) Start(ctx context.Context) error {
+	report := time.NewTicker(time.Minute)
+	defer report.Stop()
+	for {
+		if err := r.limiter.Wait(ctx); err != nil {
+			return nil // ctx ended
+		}
+		var e *eventsv1.Event
+		select {
+		case e = <-r.warning:
+		default:
+			select {
+			case e = <-r.warning:
+			case e = <-r.normal:
+			case <-report.C:
+				r.reportDropped()
+				continue
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		r.send(ctx, e)
+		select {
+		case <-report.C:
+			r.reportDropped()
+		default:
+		}
+	}
+}
+
+// NeedLeaderElection is false: a standby records Events too.
+func (r *Recorder) NeedLeaderElection() bool { return false }
+
+// send creates e, trying again twice on errors other than "exists".
+func (r *Recorder) send(ctx context.Context, e *eventsv1.Event) {
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
+			}
+		}
+		err = r.c.Create(ctx, e.DeepCopy())
+		if err == nil || apierrors.IsAlreadyExists(err) || ctx.Err() != nil {
+			return
+		}
+	}
+	r.log.Error(err, "cannot record Event", "regarding", e.Regarding.Kind+" "+e.Regarding.Namespace+"/"+e.Regarding.Name, "reason", e.Reason)
+}
+
+// reportDropped logs how many Events were dropped since the last report.
+func (r *Recorder) reportDropped() {
+	r.mu.Lock()
+	n := r.dropped
+	r.dropped = 0
+	r.mu.Unlock()
+	if n > 0 {
+		r.log.Info("dropped Events: the queue was full", "events", n)
+	}
+}

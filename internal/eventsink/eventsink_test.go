@@ -1,0 +1,190 @@
+package eventsink
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/scheme"
+	"github.com/ironlb/ironlb/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+// sent records what a Recorder creates, in order.
+type sent struct {
+	mu     sync.Mutex
+	events []*eventsv1.Event
+	got    chan struct{}
+}
+
+func (s *sent) Create(_ context.Context, obj client.Object, _ ...client.CreateOption) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, obj.(*eventsv1.Event))
+	s.got <- struct{}{}
+	return nil
+}
+
+func service(name string) *corev1.Service {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: name, UID: "uid-" + "name"}}
+}
+
+func newRecorder(t *testing.T, c Creator, o Options) *Recorder {
+	sch, err := scheme.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Controller = "ironlb-test"
+	return New(c, sch, logr.Discard(), o)
+}
+
+// TestWarningsFirstAndFullQueueDrops queues before the Recorder runs: a
+// full queue drops, and Warnings are sent before the Normals queued ahead
+// of them.
+func TestWarningsFirstAndFullQueueDrops(t *testing.T) {
+	s := &sent{got: make(chan struct{}, 10)}
+	r := newRecorder(t, s, Options{Queue: 2})
+	for _, name := range []string{"n1", "n2", "n3"} {
+		r.Eventf(service(name), nil, corev1.EventTypeNormal, "Allocated", "Allocate", "note of %s", name)
+	}
+	r.Eventf(service("w1"), nil, corev1.EventTypeWarning, "PoolExhausted", "Allocate", "no address")
+	if r.dropped != 1 {
+		t.Fatalf("dropped %d Events, want 1 (n3: the Normal queue holds 2)", r.dropped)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- r.Start(ctx) }()
+	for range 3 {
+		select {
+		case <-s.got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Events not sent")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, e := range s.events {
+		order = append(order, e.Regarding.Name)
+	}
+	if got := strings.Join(order, ","); got != "w1,n1,n2" {
+		t.Errorf("sent %s, want w1,n1,n2", got)
+	}
+}
+
+// gate lets one Wait through per token put in it.
+type gate chan struct{}
+
+func (g gate) Wait(ctx context.Context) error {
+	select {
+	case <-g:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestEverySendWaitsForTheLimiter: with one token, one Event of two is
+// sent; the next token sends the other.
+func TestEverySendWaitsForTheLimiter(t *testing.T) {
+	s := &sent{got: make(chan struct{}, 10)}
+	r := newRecorder(t, s, Options{})
+	g := make(gate)
+	r.limiter = g
+	r.Eventf(service("a"), nil, corev1.EventTypeNormal, "Allocated", "Allocate", "a")
+	r.Eventf(service("b"), nil, corev1.EventTypeNormal, "Allocated", "Allocate", "b")
+	go func() { _ = r.Start(t.Context()) }()
+	g <- struct{}{}
+	<-s.got
+	// Start is now waiting for the next token: it took it before the
+	// first send and cannot have taken another.
+	g <- struct{}{}
+	<-s.got
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.events) != 2 || s.events[0].Regarding.Name != "a" || s.events[1].Regarding.Name != "b" {
+		t.Fatalf("sent %d Events", len(s.events))
+	}
+}
+
+// TestRecordedOnTheAPIServer checks the Events the apiserver stores: the
+// reference, the reporter, a note cut to the apiserver's limit, and the
+// namespace "default" for a cluster-scoped object, as client-go does.
+func TestRecordedOnTheAPIServer(t *testing.T) {
+	ctx := t.Context()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "events-"}}
+	if err := env.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), ns) })
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "web"},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}},
+	}
+	pool := &ironlbv1.IPPool{ObjectMeta: metav1.ObjectMeta{GenerateName: "events-"},
+		Spec: ironlbv1.IPPoolSpec{Addresses: []ironlbv1.AddressRange{"198.51.100.0/30"}}}
+	for _, o := range []client.Object{svc, pool} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), pool) })
+
+	now := time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC)
+	r := newRecorder(t, env.Client, Options{Instance: "ironlb-test-1", Clock: clocktesting.NewFakePassiveClock(now)})
+	go func() { _ = r.Start(ctx) }()
+	long := strings.Repeat("x", 2000)
+	r.Eventf(svc, nil, corev1.EventTypeWarning, "IPInUse", "Allocate", "198.51.100.1 is used by %s", long)
+	r.Eventf(pool, nil, corev1.EventTypeNormal, "Valid", "Validate", "the pool is used")
+
+	find := func(ns, kind string) *eventsv1.Event {
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			var list eventsv1.EventList
+			if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+				t.Fatal(err)
+			}
+			for i := range list.Items {
+				if e := &list.Items[i]; e.Regarding.Kind == kind && e.ReportingController == "ironlb-test" {
+					return e
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("no %s Event in %s", kind, ns)
+		return nil
+	}
+	e := find(ns.Name, "Service")
+	if e.Regarding.Name != "web" || e.Regarding.UID != svc.UID || e.Regarding.APIVersion != "v1" {
+		t.Errorf("regarding %+v, want the Service web", e.Regarding)
+	}
+	if e.Type != corev1.EventTypeWarning || e.Reason != "IPInUse" || e.Action != "Allocate" || e.ReportingInstance != "ironlb-test-1" {
+		t.Errorf("event %s %s %s from %s", e.Type, e.Reason, e.Action, e.ReportingInstance)
+	}
+	if len(e.Note) != notesMax || !strings.HasPrefix(e.Note, "198.51.100.1 is used by xxx") || !strings.HasSuffix(e.Note, "...") {
+		t.Errorf("note of %d bytes %q..., want cut to %d", len(e.Note), e.Note[:40], notesMax)
+	}
+	if !e.EventTime.Time.Equal(now) {
+		t.Errorf("event time %v, want %v", e.EventTime, now)
+	}
+	p := find(metav1.NamespaceDefault, "IPPool")
+	if p.Regarding.Name != pool.Name || p.Regarding.APIVersion != ironlbv1.GroupVersion.String() || p.Note != "the pool is used" {
+		t.Errorf("pool event %+v: %q", p.Regarding, p.Note)
+	}
+}
