@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"k8s.io/client-go/rest"
@@ -21,6 +22,14 @@ import (
 func main() { os.Exit(run()) }
 
 func run() int {
+	// The controller's heap is mostly its cache of Services, which stays;
+	// at Go's default (GOGC=100) the heap grows to twice that before it is
+	// collected. Half of that (GOGC=50) took the resident memory with
+	// 10,000 Services from 103 to 86 MB for a few percent more CPU in
+	// bursts (BenchmarkControllerRSS). GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	o := app.Defaults()
 	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
 	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; empty means in-cluster or $KUBECONFIG")

@@ -47,7 +47,7 @@ type Options struct {
 	QPS   float32
 	Burst int
 	// Queue is how many Events of each type (Normal, Warning) may wait;
-	// 0 means 4096.
+	// 0 means 1024.
 	Queue int
 	// Clock stamps the Events; nil means the real clock.
 	Clock clock.PassiveClock
@@ -65,7 +65,7 @@ type Recorder struct {
 	opts    Options
 	limiter interface{ Wait(context.Context) error }
 
-	warning, normal chan *eventsv1.Event
+	warning, normal chan *pending
 
 	mu      sync.Mutex
 	dropped int
@@ -85,7 +85,7 @@ func New(c Creator, scheme *runtime.Scheme, log logr.Logger, o Options) *Recorde
 		o.QPS, o.Burst = 20, 100
 	}
 	if o.Queue < 1 {
-		o.Queue = 4096
+		o.Queue = 1024
 	}
 	if o.Instance == "" {
 		host, _ := os.Hostname()
@@ -97,25 +97,40 @@ func New(c Creator, scheme *runtime.Scheme, log logr.Logger, o Options) *Recorde
 	return &Recorder{
 		c: c, scheme: scheme, log: log, opts: o,
 		limiter: flowcontrol.NewTokenBucketRateLimiter(o.QPS, o.Burst),
-		warning: make(chan *eventsv1.Event, o.Queue),
-		normal:  make(chan *eventsv1.Event, o.Queue),
+		warning: make(chan *pending, o.Queue),
+		normal:  make(chan *pending, o.Queue),
 	}
+}
+
+// pending is a queued Event, kept small: a full Event is about three
+// times its size, and a burst fills the queues.
+type pending struct {
+	regarding, related              *corev1.ObjectReference
+	eventtype, reason, action, note string
+	at                              time.Time
 }
 
 // Eventf queues an Event about regarding (and related, which may be nil).
 // It never blocks: when the queue is full, the Event is dropped.
 func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
-	e, err := r.event(regarding, related, eventtype, reason, action, fmt.Sprintf(note, args...))
+	p := &pending{eventtype: eventtype, reason: reason, action: action, note: fmt.Sprintf(note, args...), at: r.opts.Clock.Now()}
+	var err error
+	if p.regarding, err = reference.GetReference(r.scheme, regarding); err == nil && related != nil {
+		p.related, err = reference.GetReference(r.scheme, related)
+	}
 	if err != nil {
 		r.log.Error(err, "cannot record Event", "reason", reason)
 		return
+	}
+	if len(p.note) > notesMax {
+		p.note = p.note[:notesMax-3] + "..."
 	}
 	q := r.normal
 	if eventtype == corev1.EventTypeWarning {
 		q = r.warning
 	}
 	select {
-	case q <- e:
+	case q <- p:
 	default:
 		r.mu.Lock()
 		r.dropped++
@@ -126,37 +141,23 @@ func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, 
 // event builds the Event as client-go's recorder would: in the namespace
 // of the object (default for a cluster-scoped one), named after it and the
 // time.
-func (r *Recorder) event(regarding, related runtime.Object, eventtype, reason, action, note string) (*eventsv1.Event, error) {
-	ref, err := reference.GetReference(r.scheme, regarding)
-	if err != nil {
-		return nil, err
-	}
-	var rel *corev1.ObjectReference
-	if related != nil {
-		if rel, err = reference.GetReference(r.scheme, related); err != nil {
-			return nil, err
-		}
-	}
-	if len(note) > notesMax {
-		note = note[:notesMax-3] + "..."
-	}
-	ns := ref.Namespace
+func (r *Recorder) event(p *pending) *eventsv1.Event {
+	ns := p.regarding.Namespace
 	if ns == "" {
 		ns = metav1.NamespaceDefault
 	}
-	now := r.opts.Clock.Now()
 	return &eventsv1.Event{
-		ObjectMeta:          metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano())},
-		EventTime:           metav1.NewMicroTime(now),
+		ObjectMeta:          metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s.%x", p.regarding.Name, p.at.UnixNano())},
+		EventTime:           metav1.NewMicroTime(p.at),
 		ReportingController: r.opts.Controller,
 		ReportingInstance:   r.opts.Instance,
-		Action:              action,
-		Reason:              reason,
-		Regarding:           *ref,
-		Related:             rel,
-		Note:                note,
-		Type:                eventtype,
-	}, nil
+		Action:              p.action,
+		Reason:              p.reason,
+		Regarding:           *p.regarding,
+		Related:             p.related,
+		Note:                p.note,
+		Type:                p.eventtype,
+	}
 }
 
 // Start sends queued Events until ctx ends.
@@ -167,7 +168,7 @@ func (r *Recorder) Start(ctx context.Context) error {
 		if err := r.limiter.Wait(ctx); err != nil {
 			return nil // ctx ended
 		}
-		var e *eventsv1.Event
+		var e *pending
 		select {
 		case e = <-r.warning:
 		default:
@@ -181,7 +182,7 @@ func (r *Recorder) Start(ctx context.Context) error {
 				return nil
 			}
 		}
-		r.send(ctx, e)
+		r.send(ctx, r.event(e))
 		select {
 		case <-report.C:
 			r.reportDropped()
@@ -204,7 +205,7 @@ func (r *Recorder) send(ctx context.Context, e *eventsv1.Event) {
 			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 			}
 		}
-		err = r.c.Create(ctx, e.DeepCopy())
+		err = r.c.Create(ctx, e)
 		if err == nil || apierrors.IsAlreadyExists(err) || ctx.Err() != nil {
 			return
 		}

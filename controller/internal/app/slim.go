@@ -15,6 +15,8 @@ import (
 func slim(obj any) (any, error) {
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetManagedFields(nil)
+		m.SetOwnerReferences(nil)
+		m.SetFinalizers(nil)
 	}
 	switch o := obj.(type) {
 	case *corev1.Service:
@@ -26,6 +28,12 @@ func slim(obj any) (any, error) {
 			}
 		}
 		s := &o.Spec
+		// The selector only matters to sharing with the Local policy
+		// (both Services must select the same Pods); a map per Service
+		// is a fifth of what is left of it.
+		if s.ExternalTrafficPolicy != corev1.ServiceExternalTrafficPolicyLocal {
+			s.Selector = nil
+		}
 		s.ClusterIP, s.ClusterIPs, s.ExternalIPs, s.ExternalName = "", nil, nil, ""
 		s.SessionAffinity, s.SessionAffinityConfig = "", nil
 		s.LoadBalancerSourceRanges, s.InternalTrafficPolicy, s.TrafficDistribution = nil, nil, nil
