@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -242,6 +243,9 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 	ann := &announced.Reconciler{Client: mgr.GetClient(), ServeClassless: o.ServeClassless, FieldOwner: service.FieldOwner, Metrics: annMetrics}
+	if ann.Services, err = cachedServices(ctx, mgr.GetCache()); err != nil {
+		return err
+	}
 	if err := ann.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up announced controller: %w", err)
 	}
@@ -260,4 +264,29 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// cachedServices returns a function that lists the Services of c's
+// informer in place, without copying them. controller-runtime's informers
+// are client-go's shared informers, which have a store; if an upgrade ever
+// changes that, the controller refuses to start, so every test fails.
+func cachedServices(ctx context.Context, c cache.Cache) (func() []*corev1.Service, error) {
+	inf, err := c.GetInformer(ctx, &corev1.Service{})
+	if err != nil {
+		return nil, fmt.Errorf("get Service informer: %w", err)
+	}
+	st, ok := inf.(interface{ GetStore() toolscache.Store })
+	if !ok {
+		return nil, fmt.Errorf("the Service informer (%T) has no store", inf)
+	}
+	return func() []*corev1.Service {
+		objs := st.GetStore().List()
+		out := make([]*corev1.Service, 0, len(objs))
+		for _, o := range objs {
+			if s, ok := o.(*corev1.Service); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}, nil
 }
