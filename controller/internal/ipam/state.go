@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,6 +35,10 @@ type State struct {
 	// function, passed in to keep this package free of it.
 	desired func(*corev1.Service) (allocator.Request, bool)
 
+	// dirty says an IPPool or Namespace may have changed since the last
+	// Sync read them; see Invalidate.
+	dirty atomic.Bool
+
 	mu       sync.Mutex
 	key      string
 	cfg      *config.Config
@@ -48,8 +53,18 @@ type State struct {
 // builds the request used to re-import a Service's current addresses; it
 // reports false for Services the controller does not serve.
 func New(r client.Reader, desired func(*corev1.Service) (allocator.Request, bool)) *State {
-	return &State{Alloc: allocator.New(), reader: r, desired: desired}
+	s := &State{Alloc: allocator.New(), reader: r, desired: desired}
+	s.dirty.Store(true)
+	return s
 }
+
+// Invalidate tells the next Sync to read the IPPools and Namespaces again.
+// Call it from the event handlers of both kinds, before anything they
+// trigger can call Sync: the cache already holds the change by then, and
+// Sync reads it. Without a call, Sync trusts what it parsed last, which
+// keeps a reconcile O(1) in the number of namespaces (reading them all cost
+// about 1 ms per reconcile with 1,000 namespaces: BenchmarkConfigKey).
+func (s *State) Invalidate() { s.dirty.Store(true) }
 
 // Snapshot is the configuration at one moment. It must not be modified.
 type Snapshot struct {
@@ -64,12 +79,19 @@ type Snapshot struct {
 
 // Sync brings the allocator's pools up to date with the IPPools and
 // Namespaces in the cache, and on the first call imports existing
-// assignments. It is cheap when nothing changed.
+// assignments. It is cheap when nothing changed, and reads nothing unless
+// Invalidate was called since the last read.
 func (s *State) Sync(ctx context.Context) (Snapshot, error) {
 	// Listing under the lock keeps a Sync that read the cache earlier from
 	// replacing a newer configuration with its older one.
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.imported && !s.dirty.Load() {
+		return Snapshot{Config: s.cfg, Problems: s.problems, Orphans: s.orphans()}, nil
+	}
+	// Cleared before reading: a change that lands while (or after) this
+	// Sync reads sets it again, and the next Sync reads again.
+	s.dirty.Store(false)
 	var pools ironlbv1.IPPoolList
 	if err := s.reader.List(ctx, &pools, client.UnsafeDisableDeepCopy); err != nil {
 		return Snapshot{}, fmt.Errorf("list IPPools: %w", err)

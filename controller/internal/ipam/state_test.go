@@ -1,12 +1,19 @@
 package ipam
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/allocator"
 )
 
 // TestConfigKey: the key ignores list order and status, and changes with
@@ -39,5 +46,90 @@ func TestConfigKey(t *testing.T) {
 		if key == base {
 			t.Errorf("key unchanged by %s", name)
 		}
+	}
+}
+
+// BenchmarkConfigKey is what every reconcile paid to find out whether the
+// configuration changed, before Sync learnt to skip it when no IPPool or
+// Namespace changed.
+func BenchmarkConfigKey(b *testing.B) {
+	for _, n := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("namespaces=%d", n), func(b *testing.B) {
+			pools := []ironlbv1.IPPool{{ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 1}}}
+			nss := make([]corev1.Namespace, n)
+			for i := range nss {
+				nss[i].Name = fmt.Sprintf("team-%d", i)
+				nss[i].Labels = map[string]string{"kubernetes.io/metadata.name": nss[i].Name, "team": "x"}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				configKey(pools, nss)
+			}
+		})
+	}
+}
+
+// lists is a client.Reader over fixed lists that counts the List calls.
+type lists struct {
+	pools []ironlbv1.IPPool
+	nss   []corev1.Namespace
+	calls int
+}
+
+func (l *lists) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	return errors.New("not used")
+}
+
+func (l *lists) List(_ context.Context, list client.ObjectList, _ ...client.ListOption) error {
+	l.calls++
+	switch list := list.(type) {
+	case *ironlbv1.IPPoolList:
+		list.Items = slices.Clone(l.pools)
+	case *corev1.NamespaceList:
+		list.Items = slices.Clone(l.nss)
+	case *corev1.ServiceList:
+	default:
+		return fmt.Errorf("unexpected %T", list)
+	}
+	return nil
+}
+
+// TestSyncReadsOnlyWhenInvalidated: after the first Sync, the cache is
+// read again only once Invalidate was called, and what it then holds is
+// used.
+func TestSyncReadsOnlyWhenInvalidated(t *testing.T) {
+	r := &lists{pools: []ironlbv1.IPPool{{
+		ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 1},
+		Spec:       ironlbv1.IPPoolSpec{Addresses: []ironlbv1.AddressRange{"198.51.100.0/30"}},
+	}}}
+	s := New(r, func(*corev1.Service) (allocator.Request, bool) { return allocator.Request{}, false })
+	ctx := t.Context()
+	if _, err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := r.calls
+	r.pools = append(r.pools, ironlbv1.IPPool{
+		ObjectMeta: metav1.ObjectMeta{Name: "b", Generation: 1},
+		Spec:       ironlbv1.IPPoolSpec{Addresses: []ironlbv1.AddressRange{"203.0.113.0/30"}},
+	})
+	for range 3 {
+		snap, err := s.Sync(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.calls != first || len(snap.Config.Pools) != 1 {
+			t.Fatalf("read %d times (want %d), %d pools: Sync read without Invalidate", r.calls, first, len(snap.Config.Pools))
+		}
+	}
+	s.Invalidate()
+	snap, err := s.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := snap.Config.Pools["b"]; !ok || !snap.Changed {
+		t.Fatalf("pools %v after Invalidate, want b too", slices.Collect(maps.Keys(snap.Config.Pools)))
+	}
+	if _, err := s.Sync(ctx); err != nil || r.calls != first+2 {
+		t.Fatalf("%d reads after Invalidate and two Syncs, want %d (pools and namespaces once)", r.calls-first, 2)
 	}
 }

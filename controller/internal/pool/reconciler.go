@@ -138,6 +138,7 @@ func usage(c allocator.Counts) *ironlbv1.FamilyUsage {
 // allPools asks for every pool, and for the one that changed, which a
 // deletion has already taken out of the cache.
 func (r *Reconciler) allPools(ctx context.Context, changed client.Object) []reconcile.Request {
+	r.State.Invalidate()
 	reqs := []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(changed)}}
 	var pools ironlbv1.IPPoolList
 	if err := r.Client.List(ctx, &pools, client.UnsafeDisableDeepCopy); err != nil {

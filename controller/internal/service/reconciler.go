@@ -192,6 +192,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 // ("") in all.
 func (r *Reconciler) servicesOf(ns string) handler.MapFunc {
 	return func(ctx context.Context, _ client.Object) []reconcile.Request {
+		// An IPPool or a Namespace changed: the reconciles about to be
+		// queued must see it.
+		r.State.Invalidate()
 		var list corev1.ServiceList
 		if err := r.Client.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 			return nil
