@@ -23,13 +23,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/app"
 	"github.com/ironlb/ironlb/internal/testenv"
 )
 
 // BenchmarkPendingServicesAllocated measures end to end, against the real
 // apiserver: 1,000 Services wait without a pool; the clock starts when the
 // pool is created and stops when every Service's status says Allocated.
-// Run with -benchtime=1x.
+// The controller authenticates with a ServiceAccount token, as in a
+// cluster. Run with -benchtime=1x.
 func BenchmarkPendingServicesAllocated(b *testing.B) {
 	const n = 1000
 	for i := range b.N {
@@ -42,7 +44,8 @@ func BenchmarkPendingServicesAllocated(b *testing.B) {
 		o := testOptions()
 		o.QPS, o.Burst = 1000, 2000
 		done := make(chan error, 1)
-		go func() { done <- runController(ctx, o) }()
+		cfg := serviceAccountConfig(b)
+		go func() { done <- app.Run(ctx, cfg, o) }()
 		// Wait until it leads and has seen every Service pending.
 		waitFor(b, 60*time.Second, func() bool {
 			var list corev1.ServiceList

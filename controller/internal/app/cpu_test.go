@@ -6,6 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	authv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 )
 
 // cpuMeter reads the CPU time (user + system) of this test process and of
@@ -91,4 +99,32 @@ func procStat(pid int) (ppid int, comm string, cpu float64, ok bool) {
 		return 0, "", 0, false
 	}
 	return ppid, comm, (utime + stime) / 100, true
+}
+
+// serviceAccountConfig returns a client configuration that authenticates
+// as a ServiceAccount token, bound to cluster-admin, as a controller in a
+// cluster does, instead of envtest's client certificate: the apiserver
+// verifies a certificate chain on every request, but caches tokens.
+func serviceAccountConfig(b testing.TB) *rest.Config {
+	ctx := b.Context()
+	const ns, name = "ironlb-system", "bench-controller"
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	if err := env.Client.Create(ctx, sa); err != nil && !apierrors.IsAlreadyExists(err) {
+		b.Fatal(err)
+	}
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}},
+	}
+	if err := env.Client.Create(ctx, crb); err != nil && !apierrors.IsAlreadyExists(err) {
+		b.Fatal(err)
+	}
+	tr := &authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}
+	if err := env.Client.SubResource("token").Create(ctx, sa, tr); err != nil {
+		b.Fatal(err)
+	}
+	cfg := rest.AnonymousClientConfig(env.Config)
+	cfg.BearerToken = tr.Status.Token
+	return cfg
 }
