@@ -126,5 +126,3 @@ func zapLevel() zapcore.Level {
 func objectMeta(ns, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Namespace: ns, Name: name}
 }
-
-func runController(ctx context.Context, o app.Options) error { return app.Run(ctx, env.Config, o) }
