@@ -161,15 +161,20 @@ func TestPoolRemovedKeepsAddresses(t *testing.T) {
 	if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(a), a); err != nil {
 		t.Fatal(err)
 	}
+	// Merge patches, not updates: the controller writes both objects'
+	// status meanwhile, and an update of a copy read before that would be
+	// refused as a conflict.
+	patch := client.MergeFrom(a.DeepCopy())
 	delete(a.Annotations, ironlbv1.AnnotationIPs)
-	if err := env.Client.Update(t.Context(), a); err != nil {
+	if err := env.Client.Patch(t.Context(), a, patch); err != nil {
 		t.Fatal(err)
 	}
 	if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(shrink), shrink); err != nil {
 		t.Fatal(err)
 	}
+	patch = client.MergeFrom(shrink.DeepCopy())
 	shrink.Spec.Addresses = []ironlbv1.AddressRange{"198.51.100.96/30"}
-	if err := env.Client.Update(t.Context(), shrink); err != nil {
+	if err := env.Client.Patch(t.Context(), shrink, patch); err != nil {
 		t.Fatal(err)
 	}
 	got := allocated(t, ns, "a", ironlbv1.ReasonPoolRemoved)
