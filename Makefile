@@ -91,7 +91,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
 
 .PHONY: bench
 bench: controlplane labdeps ## Run the benchmarks: pure packages, the controller on the real apiserver, the speaker on the lab.
-	$(GO) test -run='^$$' -bench=. -benchmem ./internal/... ./speaker/internal/announce/
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/... ./controller/internal/ipam/ ./speaker/internal/announce/
 	KUBEBUILDER_ASSETS=$$(hack/controlplane.sh --print) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=30m ./controller/internal/app/
 	KUBEBUILDER_ASSETS=$$(hack/controlplane.sh --print) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=60m ./e2e/
 
