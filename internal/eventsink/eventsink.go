@@ -19,8 +19,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -67,8 +68,7 @@ type Recorder struct {
 
 	warning, normal chan *pending
 
-	mu      sync.Mutex
-	dropped int
+	dropped atomic.Int64
 }
 
 var _ events.EventRecorder = (*Recorder)(nil)
@@ -122,9 +122,7 @@ func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, 
 		r.log.Error(err, "cannot record Event", "reason", reason)
 		return
 	}
-	if len(p.note) > notesMax {
-		p.note = p.note[:notesMax-3] + "..."
-	}
+	p.note = truncate(p.note)
 	q := r.normal
 	if eventtype == corev1.EventTypeWarning {
 		q = r.warning
@@ -132,10 +130,20 @@ func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, 
 	select {
 	case q <- p:
 	default:
-		r.mu.Lock()
-		r.dropped++
-		r.mu.Unlock()
+		r.dropped.Add(1)
 	}
+}
+
+// truncate cuts a note to the apiserver's limit, at a character boundary.
+func truncate(note string) string {
+	if len(note) <= notesMax {
+		return note
+	}
+	cut := notesMax - len("...")
+	for cut > 0 && !utf8.RuneStart(note[cut]) {
+		cut--
+	}
+	return note[:cut] + "..."
 }
 
 // event builds the Event as client-go's recorder would: in the namespace
@@ -215,11 +223,7 @@ func (r *Recorder) send(ctx context.Context, e *eventsv1.Event) {
 
 // reportDropped logs how many Events were dropped since the last report.
 func (r *Recorder) reportDropped() {
-	r.mu.Lock()
-	n := r.dropped
-	r.dropped = 0
-	r.mu.Unlock()
-	if n > 0 {
+	if n := r.dropped.Swap(0); n > 0 {
 		r.log.Info("dropped Events: the queue was full", "events", n)
 	}
 }

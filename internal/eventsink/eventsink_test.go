@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -62,8 +63,8 @@ func TestWarningsFirstAndFullQueueDrops(t *testing.T) {
 		r.Eventf(service(name), nil, corev1.EventTypeNormal, "Allocated", "Allocate", "note of %s", name)
 	}
 	r.Eventf(service("w1"), nil, corev1.EventTypeWarning, "PoolExhausted", "Allocate", "no address")
-	if r.dropped != 1 {
-		t.Fatalf("dropped %d Events, want 1 (n3: the Normal queue holds 2)", r.dropped)
+	if n := r.dropped.Load(); n != 1 {
+		t.Fatalf("dropped %d Events, want 1 (n3: the Normal queue holds 2)", n)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
@@ -112,9 +113,13 @@ func TestEverySendWaitsForTheLimiter(t *testing.T) {
 	go func() { _ = r.Start(t.Context()) }()
 	g <- struct{}{}
 	<-s.got
-	// Start is now waiting for the next token: it took it before the
-	// first send and cannot have taken another.
-	g <- struct{}{}
+	// Start must now be waiting for the next token before sending b; if it
+	// sent b without one, nobody takes this token.
+	select {
+	case g <- struct{}{}:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second Event was sent without waiting for the limiter")
+	}
 	<-s.got
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -186,5 +191,23 @@ func TestRecordedOnTheAPIServer(t *testing.T) {
 	p := find(metav1.NamespaceDefault, "IPPool")
 	if p.Regarding.Name != pool.Name || p.Regarding.APIVersion != ironlbv1.GroupVersion.String() || p.Note != "the pool is used" {
 		t.Errorf("pool event %+v: %q", p.Regarding, p.Note)
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	long := strings.Repeat("a", notesMax-4) + "ééé" // é is 2 bytes; the cut falls inside the first
+	tests := []struct{ name, in, want string }{
+		{"short", "kept", "kept"},
+		{"exactly the limit", strings.Repeat("x", notesMax), strings.Repeat("x", notesMax)},
+		{"ASCII", strings.Repeat("x", notesMax+1), strings.Repeat("x", notesMax-3) + "..."},
+		{"cut inside a character", long, strings.Repeat("a", notesMax-4) + "..."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := truncate(tt.in)
+			if got != tt.want || len(got) > notesMax || !utf8.ValidString(got) {
+				t.Errorf("truncate = %d bytes %q..., want %d bytes", len(got), got[max(0, len(got)-8):], len(tt.want))
+			}
+		})
 	}
 }
