@@ -39,7 +39,9 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",namespace=ironlb-system,resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",namespace=ironlb-system,resources=secrets,resourceNames=ironlb-memberlist,verbs=patch;update
 
-// validKey reports whether memberlist accepts k as an AES key.
+// validKey reports whether memberlist accepts k as an AES key, as
+// memberlist.ValidateKey does; the controller does not link memberlist for
+// this one check, and TestValidKeyAgreesWithMemberlist keeps them equal.
 func validKey(k []byte) bool {
 	switch len(k) {
 	case 16, 24, 32:
