@@ -4,21 +4,25 @@
 //
 // client-go's recorder keeps a copy of every Event it sent for six minutes,
 // to count repeats into a series, and sends as fast as the client allows.
-// ironlb records an Event only when something changed, so there are no
-// repeats to count; and in a burst (a thousand Services allocated when
-// their pool appears) Events compete with the status writes that clients
-// and speakers wait for: on two cores an Event costs the apiserver and etcd
-// about half as much as the status patch it describes. A Recorder
-// therefore keeps nothing once sent, and sends at a bounded rate from
-// bounded queues, Warnings first. When a queue is full, the Event is
-// dropped and counted in the log, as client-go does when its queue is
-// full.
+// ironlb records an Event only when something changed; the one repeat it
+// makes is a reconcile that read the cache before its own status write
+// arrived and records the same change twice within a moment. And in a
+// burst (a thousand Services allocated when their pool appears) Events
+// compete with the status writes that clients and speakers wait for: on
+// two cores an Event costs the apiserver and etcd about half as much as the
+// status patch it describes. A Recorder therefore keeps only a hash of
+// each Event for Repeat, to drop such repeats, sends at a bounded rate from
+// bounded queues, Warnings first, and keeps nothing once sent. When a queue
+// is full, the Event is dropped and counted in the log, as client-go does
+// when its queue is full.
 package eventsink
 
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -50,6 +54,9 @@ type Options struct {
 	// Queue is how many Events of each type (Normal, Warning) may wait;
 	// 0 means 1024.
 	Queue int
+	// Repeat is how long an Event identical to one already recorded (same
+	// object, type, reason and note) is dropped; 0 means 10 s.
+	Repeat time.Duration
 	// Clock stamps the Events; nil means the real clock.
 	Clock clock.PassiveClock
 }
@@ -69,6 +76,11 @@ type Recorder struct {
 	warning, normal chan *pending
 
 	dropped atomic.Int64
+
+	mu     sync.Mutex
+	seed   maphash.Seed
+	recent map[uint64]time.Time // hash of an Event -> when recorded
+	pruned time.Time            // when recent was last pruned
 }
 
 var _ events.EventRecorder = (*Recorder)(nil)
@@ -94,11 +106,16 @@ func New(c Creator, scheme *runtime.Scheme, log logr.Logger, o Options) *Recorde
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
+	if o.Repeat <= 0 {
+		o.Repeat = 10 * time.Second
+	}
 	return &Recorder{
 		c: c, scheme: scheme, log: log, opts: o,
 		limiter: flowcontrol.NewTokenBucketRateLimiter(o.QPS, o.Burst),
 		warning: make(chan *pending, o.Queue),
 		normal:  make(chan *pending, o.Queue),
+		seed:    maphash.MakeSeed(),
+		recent:  map[uint64]time.Time{},
 	}
 }
 
@@ -123,6 +140,9 @@ func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, 
 		return
 	}
 	p.note = truncate(p.note)
+	if r.repeated(p) {
+		return
+	}
 	q := r.normal
 	if eventtype == corev1.EventTypeWarning {
 		q = r.warning
@@ -132,6 +152,35 @@ func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, 
 	default:
 		r.dropped.Add(1)
 	}
+}
+
+// repeated reports whether an identical Event was recorded less than
+// Repeat ago, and otherwise remembers this one. Entries older than Repeat
+// are forgotten once per Repeat period, so at most two periods' Events are
+// remembered, a hash and a time each.
+func (r *Recorder) repeated(p *pending) bool {
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	for _, f := range []string{string(p.regarding.UID), p.regarding.Kind, p.regarding.Namespace, p.regarding.Name, p.eventtype, p.reason, p.note} {
+		h.WriteString(f)
+		h.WriteByte(0)
+	}
+	key := h.Sum64()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if at, ok := r.recent[key]; ok && p.at.Sub(at) < r.opts.Repeat {
+		return true
+	}
+	if p.at.Sub(r.pruned) >= r.opts.Repeat {
+		for k, at := range r.recent {
+			if p.at.Sub(at) >= r.opts.Repeat {
+				delete(r.recent, k)
+			}
+		}
+		r.pruned = p.at
+	}
+	r.recent[key] = p.at
+	return false
 }
 
 // truncate cuts a note to the apiserver's limit, at a character boundary.

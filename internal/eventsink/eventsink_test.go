@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-logr/logr"
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -209,5 +210,36 @@ func TestTruncate(t *testing.T) {
 				t.Errorf("truncate = %d bytes %q..., want %d bytes", len(got), got[max(0, len(got)-8):], len(tt.want))
 			}
 		})
+	}
+}
+
+// TestRepeatsDropped: the same Event about the same object within Repeat
+// is queued once (a reconcile that read a stale cache records its change
+// twice); another note, another object or a later time is queued.
+func TestRepeatsDropped(t *testing.T) {
+	now := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	clk := clocktesting.NewFakePassiveClock(now)
+	r := newRecorder(t, &sent{}, Options{Repeat: 10 * time.Second, Clock: clk})
+	rec := func(name, note string) {
+		r.Eventf(service(name), nil, corev1.EventTypeNormal, "Allocated", "Allocate", "%s", note)
+	}
+	rec("a", "assigned 198.51.100.16")
+	rec("a", "assigned 198.51.100.16") // the repeat
+	rec("a", "assigned 198.51.100.17") // another note
+	rec("b", "assigned 198.51.100.16") // another object
+	clk.SetTime(now.Add(10 * time.Second))
+	rec("a", "assigned 198.51.100.16") // after Repeat
+	var got []string
+	for len(r.normal) > 0 {
+		p := <-r.normal
+		got = append(got, p.regarding.Name+": "+p.note)
+	}
+	want := []string{"a: assigned 198.51.100.16", "a: assigned 198.51.100.17", "b: assigned 198.51.100.16", "a: assigned 198.51.100.16"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("queued (-want +got):\n%s", diff)
+	}
+	// The three of the first period are Repeat old by now and forgotten.
+	if n := len(r.recent); n != 1 {
+		t.Errorf("%d Events remembered, want 1", n)
 	}
 }
