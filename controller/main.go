@@ -11,12 +11,16 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	ctrl "sigs.k8s.io/controller-runtime"
+	kubeconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ironlb/ironlb/controller/internal/app"
+	"github.com/ironlb/ironlb/internal/kube"
 )
 
 func main() { os.Exit(run()) }
@@ -32,7 +36,7 @@ func run() int {
 	}
 	o := app.Defaults()
 	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
-	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; empty means in-cluster or $KUBECONFIG")
+	kubeconfigPath := fs.String("kubeconfig", "", "path to a kubeconfig; empty means in-cluster or $KUBECONFIG")
 	fs.BoolVar(&o.ServeClassless, "serve-classless", o.ServeClassless, "also serve LoadBalancer Services without spec.loadBalancerClass")
 	fs.StringVar(&o.Namespace, "namespace", envOr("POD_NAMESPACE", o.Namespace), "namespace of the Secrets that BGPPeers refer to")
 	fs.StringVar(&o.MemberlistSecret, "memberlist-secret", o.MemberlistSecret, "Secret in --namespace whose gossip key for the speakers is generated when missing; empty leaves it alone")
@@ -61,9 +65,18 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "controller:", err)
 		return 2
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
+	logf.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
+	o.Log = logf.Log.WithName("controller")
 
-	cfg, err := restConfig(*kubeconfig)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := kube.RegisterClientMetrics(reg); err != nil {
+		fmt.Fprintln(os.Stderr, "controller:", err)
+		return 1
+	}
+	o.Registry = reg
+
+	cfg, err := restConfig(*kubeconfigPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "controller:", err)
 		return 1
@@ -78,11 +91,11 @@ func run() int {
 	return 0
 }
 
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	if kubeconfig != "" {
-		return clientcmd.BuildConfigFromFlags("", kubeconfig)
+func restConfig(path string) (*rest.Config, error) {
+	if path != "" {
+		return clientcmd.BuildConfigFromFlags("", path)
 	}
-	return ctrl.GetConfig()
+	return kubeconfig.GetConfig()
 }
 
 func envOr(name, def string) string {

@@ -33,11 +33,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/tools/reference"
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/utils/clock"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Options of a Recorder.
@@ -64,7 +62,7 @@ type Options struct {
 // notesMax is the apiserver's limit on an Event's note, in bytes.
 const notesMax = 1024
 
-// Recorder is an events.EventRecorder. Run it with Start (it is a
+// Recorder is an EventRecorder. Run it with Start (it is a
 // controller-runtime Runnable that runs on every replica, leader or not).
 type Recorder struct {
 	c       Creator
@@ -83,11 +81,17 @@ type Recorder struct {
 	pruned time.Time            // when recent was last pruned
 }
 
-var _ events.EventRecorder = (*Recorder)(nil)
+// EventRecorder is what the reconcilers record Events with; client-go's
+// events.EventRecorder has the same method, and Recorder is both.
+type EventRecorder interface {
+	Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any)
+}
 
-// Creator creates objects; a controller-runtime client is one.
+var _ EventRecorder = (*Recorder)(nil)
+
+// Creator creates Events in the apiserver.
 type Creator interface {
-	Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error
+	CreateEvent(ctx context.Context, e *eventsv1.Event) error
 }
 
 // New returns a Recorder that creates Events with c; scheme names the
@@ -262,7 +266,7 @@ func (r *Recorder) send(ctx context.Context, e *eventsv1.Event) {
 			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 			}
 		}
-		err = r.c.Create(ctx, e)
+		err = r.c.CreateEvent(ctx, e)
 		if err == nil || apierrors.IsAlreadyExists(err) || ctx.Err() != nil {
 			return
 		}

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
-	"github.com/ironlb/ironlb/internal/scheme"
+	"github.com/ironlb/ironlb/internal/kube"
 	"github.com/ironlb/ironlb/internal/testenv"
 )
 
@@ -33,10 +33,10 @@ type sent struct {
 	got    chan struct{}
 }
 
-func (s *sent) Create(_ context.Context, obj client.Object, _ ...client.CreateOption) error {
+func (s *sent) CreateEvent(_ context.Context, e *eventsv1.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.events = append(s.events, obj.(*eventsv1.Event))
+	s.events = append(s.events, e)
 	s.got <- struct{}{}
 	return nil
 }
@@ -46,7 +46,7 @@ func service(name string) *corev1.Service {
 }
 
 func newRecorder(t *testing.T, c Creator, o Options) *Recorder {
-	sch, err := scheme.New()
+	sch, err := kube.NewScheme()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,11 @@ func TestRecordedOnTheAPIServer(t *testing.T) {
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), pool) })
 
 	now := time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC)
-	r := newRecorder(t, env.Client, Options{Instance: "ironlb-test-1", Clock: clocktesting.NewFakePassiveClock(now)})
+	kc, err := kube.New(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRecorder(t, kc, Options{Instance: "ironlb-test-1", Clock: clocktesting.NewFakePassiveClock(now)})
 	go func() { _ = r.Start(ctx) }()
 	long := strings.Repeat("x", 2000)
 	r.Eventf(svc, nil, corev1.EventTypeWarning, "IPInUse", "Allocate", "198.51.100.1 is used by %s", long)

@@ -12,9 +12,11 @@ package announced
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,14 +24,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/internal/kube"
 )
 
 // Reasons of the Announced condition.
@@ -45,7 +45,7 @@ const DefaultGrace = 5 * time.Second
 
 // Reconciler writes the Announced condition.
 type Reconciler struct {
-	Client client.Client
+	Client Patcher
 	// ServeClassless is the controller's flag: Services without a
 	// loadBalancerClass are ironlb's.
 	ServeClassless bool
@@ -61,13 +61,19 @@ type Reconciler struct {
 	Clock clock.PassiveClock
 	// Metrics count the Services by reason; nil exports nothing.
 	Metrics *Metrics
-	// Services, when set, returns the cache's own Services, to be read
-	// and not changed: a pass reads every Service several times a second
-	// while things change, and even a shallow copy of 10,000 of them is
-	// 6 MB. Nil lists them through Client.
-	Services func() []*corev1.Service
+	// Services and SpeakerStatuses return the cache's own objects, to be
+	// read and not changed: a pass reads every Service several times a
+	// second while things change, and even a shallow copy of 10,000 of
+	// them is 6 MB.
+	Services        func() []*corev1.Service
+	SpeakerStatuses func() []*ironlbv1.SpeakerStatus
 
 	last time.Time
+}
+
+// Patcher patches objects; a *kube.Client is one.
+type Patcher interface {
+	Patch(ctx context.Context, r kube.Resource, key types.NamespacedName, subresource string, pt types.PatchType, body []byte, fieldManager string) error
 }
 
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch
@@ -75,7 +81,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=ironlb.io,resources=speakerstatuses,verbs=get;list;watch
 
 // Reconcile recomputes the condition of every served Service.
-func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, _ types.NamespacedName) (time.Duration, error) {
 	clk := r.Clock
 	if clk == nil {
 		clk = clock.RealClock{}
@@ -85,7 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		every = 250 * time.Millisecond
 	}
 	if wait := every - clk.Since(r.last); !r.last.IsZero() && wait > 0 {
-		return reconcile.Result{RequeueAfter: wait}, nil
+		return wait, nil
 	}
 	r.last = clk.Now()
 
@@ -94,15 +100,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		grace = DefaultGrace
 	}
 
-	svcs, err := r.services(ctx)
-	if err != nil {
-		return reconcile.Result{}, err
-	}
-	var spks ironlbv1.SpeakerStatusList
-	if err := r.Client.List(ctx, &spks, client.UnsafeDisableDeepCopy); err != nil {
-		return reconcile.Result{}, fmt.Errorf("list SpeakerStatuses: %w", err)
-	}
-	idx := newIndex(spks.Items)
+	svcs := r.Services()
+	idx := newIndex(kube.Values(r.SpeakerStatuses()))
 	var (
 		errs  []error
 		again time.Duration
@@ -135,23 +134,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		}
 	}
 	r.Metrics.set(counts)
-	return reconcile.Result{RequeueAfter: again}, errors.Join(errs...)
-}
-
-// services returns every Service in the cache, not to be changed.
-func (r *Reconciler) services(ctx context.Context) ([]*corev1.Service, error) {
-	if r.Services != nil {
-		return r.Services(), nil
-	}
-	var list corev1.ServiceList
-	if err := r.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("list Services: %w", err)
-	}
-	out := make([]*corev1.Service, len(list.Items))
-	for i := range list.Items {
-		out[i] = &list.Items[i]
-	}
-	return out, nil
+	return again, errors.Join(errs...)
 }
 
 // tooSoon returns how much longer the NotAnnounced or PartlyAnnounced
@@ -220,13 +203,19 @@ func (r *Reconciler) update(ctx context.Context, svc *corev1.Service, c *metav1.
 	if old != nil && old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message && old.ObservedGeneration == c.ObservedGeneration {
 		return nil
 	}
-	// svc is the cache's own object: change a copy.
-	svc, patch := svc.DeepCopy(), client.StrategicMergeFrom(svc)
+	// svc is the cache's own object: change a copy of the conditions.
 	// SetStatusCondition keeps the transition time when the status holds.
-	meta.SetStatusCondition(&svc.Status.Conditions, *c)
+	conds := slices.Clone(svc.Status.Conditions)
+	meta.SetStatusCondition(&conds, *c)
 	// A strategic merge patch merges conditions by type, so the
 	// Allocated condition is left alone.
-	if err := r.Client.Status().Patch(ctx, svc, patch, client.FieldOwner(r.FieldOwner)); err != nil {
+	body, err := json.Marshal(map[string]any{"status": map[string]any{
+		"conditions": []metav1.Condition{*meta.FindStatusCondition(conds, c.Type)},
+	}})
+	if err != nil {
+		return err
+	}
+	if err := r.Client.Patch(ctx, kube.Services, kube.KeyOf(svc), "status", types.StrategicMergePatchType, body, r.FieldOwner); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
@@ -235,14 +224,11 @@ func (r *Reconciler) update(ctx context.Context, svc *corev1.Service, c *metav1.
 	return nil
 }
 
-// SetupWithManager registers the controller: a change of any Service or
-// SpeakerStatus asks for one pass.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	all := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
-		return []reconcile.Request{{}}
-	})
-	return ctrl.NewControllerManagedBy(mgr).Named("announced").
-		Watches(&corev1.Service{}, all).
-		Watches(&ironlbv1.SpeakerStatus{}, all).
-		Complete(r)
+// Watch asks for one pass on any change of a Service or a SpeakerStatus.
+func (r *Reconciler) Watch(q *kube.Queue, svcs *kube.Informer[*corev1.Service], spks *kube.Informer[*ironlbv1.SpeakerStatus]) error {
+	pass := func() { q.Add(types.NamespacedName{}) }
+	return errors.Join(
+		svcs.Handle(kube.OnAny(func(*corev1.Service) { pass() }), 0),
+		spks.Handle(kube.OnAny(func(*ironlbv1.SpeakerStatus) { pass() }), 0),
+	)
 }

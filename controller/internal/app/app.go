@@ -8,23 +8,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/pprof"
+	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/controller/internal/announced"
 	"github.com/ironlb/ironlb/controller/internal/ipam"
 	"github.com/ironlb/ironlb/controller/internal/memberkey"
@@ -33,7 +34,7 @@ import (
 	"github.com/ironlb/ironlb/controller/internal/report"
 	"github.com/ironlb/ironlb/controller/internal/service"
 	"github.com/ironlb/ironlb/internal/eventsink"
-	"github.com/ironlb/ironlb/internal/scheme"
+	"github.com/ironlb/ironlb/internal/kube"
 )
 
 // Options configure the controller.
@@ -74,12 +75,12 @@ type Options struct {
 	EventQPS   float32
 	EventBurst int
 
-	// Registry receives the metrics; nil means controller-runtime's global
-	// registry, which the metrics endpoint serves.
+	// Registry receives the metrics, and the metrics endpoint serves it
+	// when it is also a prometheus.Gatherer; nil means a new registry.
 	Registry prometheus.Registerer
-	// SkipNameValidation allows several controllers in one process, as in
-	// tests; controller names must otherwise be unique.
-	SkipNameValidation bool
+	// Log is the controller's logger; the zero Logger means
+	// controller-runtime's global one (set by main).
+	Log logr.Logger
 }
 
 // Defaults returns the options the binary starts with.
@@ -136,64 +137,50 @@ func (o Options) Validate() error {
 }
 
 // Leader election: one Lease in the controller's namespace.
-// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=ironlb-system,resources=leases,verbs=get;list;watch;create;update;patch
-// The elected leader announces itself with a core Event on the Lease.
-// +kubebuilder:rbac:groups="",namespace=ironlb-system,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=ironlb-system,resources=leases,verbs=get;create;update
 
 // Run runs the controller until ctx ends.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	log := o.Log
+	if log.GetSink() == nil {
+		log = logf.Log.WithName("controller")
+	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = o.QPS, o.Burst
-	// Protobuf for built-in kinds (Services, Namespaces, Events) costs the
-	// apiserver far less than JSON, on watches above all; custom resources
-	// fall back to JSON.
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	sch, err := scheme.New()
+	kc, err := kube.New(cfg)
 	if err != nil {
 		return err
 	}
 	reg := o.Registry
-	mgrOpts := ctrl.Options{
-		Scheme:                        sch,
-		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
-		HealthProbeBindAddress:        o.HealthAddr,
-		PprofBindAddress:              o.PprofAddr,
-		LeaderElection:                o.LeaderElection,
-		LeaderElectionNamespace:       o.LeaderElectionNamespace,
-		LeaderElectionID:              o.LeaderElectionID,
-		LeaderElectionReleaseOnCancel: true,
-		LeaseDuration:                 &o.LeaseDuration,
-		RenewDeadline:                 &o.RenewDeadline,
-		RetryPeriod:                   &o.RetryPeriod,
-		// Cache only what is read (see slim), and only the Secrets of our
-		// namespace (BGPPeer passwords, to validate the references).
-		Cache: cache.Options{
-			DefaultTransform: slim,
-			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Secret{}: {Namespaces: map[string]cache.Config{o.Namespace: {}}},
-			},
-		},
-		Controller: ctrlconfig.Controller{SkipNameValidation: &o.SkipNameValidation},
-	}
 	if reg == nil {
-		reg = ctrlmetrics.Registry
+		reg = prometheus.NewRegistry()
 	}
-	mgr, err := ctrl.NewManager(cfg, mgrOpts)
+	km, err := kube.NewMetrics(reg)
 	if err != nil {
-		return fmt.Errorf("create manager: %w", err)
-	}
-
-	recorder := eventsink.New(mgr.GetClient(), sch, ctrl.Log.WithName("events"), eventsink.Options{
-		Controller: "ironlb-controller", QPS: o.EventQPS, Burst: o.EventBurst,
-	})
-	if err := mgr.Add(recorder); err != nil {
 		return err
 	}
-	state := ipam.New(mgr.GetClient(), service.ImportRequest(o.ServeClassless))
+
+	// The caches. Only what is read is kept (see slim), and only the
+	// Secrets of our namespace (BGPPeer passwords and the gossip key).
+	c := &caches{
+		services:   kube.NewInformer(kc, kube.Services, &corev1.Service{}, kube.InformerOptions{Transform: slim}),
+		namespaces: kube.NewInformer(kc, kube.Namespaces, &corev1.Namespace{}, kube.InformerOptions{Transform: slim}),
+		nodes:      kube.NewInformer(kc, kube.Nodes, &corev1.Node{}, kube.InformerOptions{Transform: slim}),
+		secrets:    kube.NewInformer(kc, kube.Secrets, &corev1.Secret{}, kube.InformerOptions{Transform: slim, Namespace: o.Namespace}),
+		pools:      kube.NewInformer(kc, kube.IPPools, &ironlbv1.IPPool{}, kube.InformerOptions{Transform: slim}),
+		l2s:        kube.NewInformer(kc, kube.L2Announcements, &ironlbv1.L2Announcement{}, kube.InformerOptions{Transform: slim}),
+		peers:      kube.NewInformer(kc, kube.BGPPeers, &ironlbv1.BGPPeer{}, kube.InformerOptions{Transform: slim}),
+		anns:       kube.NewInformer(kc, kube.BGPAnnouncements, &ironlbv1.BGPAnnouncement{}, kube.InformerOptions{Transform: slim}),
+		speakers:   kube.NewInformer(kc, kube.SpeakerStatuses, &ironlbv1.SpeakerStatus{}, kube.InformerOptions{Transform: slim}),
+	}
+
+	recorder := eventsink.New(kc, kc.Scheme, log.WithName("events"), eventsink.Options{
+		Controller: "ironlb-controller", QPS: o.EventQPS, Burst: o.EventBurst,
+	})
+	state := ipam.New(c, service.ImportRequest(o.ServeClassless))
 	poolChanged := notify.New(o.PoolStatusInterval, clock.RealClock{})
 	retry := notify.New(100*time.Millisecond, clock.RealClock{})
 	svcMetrics, err := service.NewMetrics(reg)
@@ -204,11 +191,14 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := errors.Join(mgr.Add(poolChanged), mgr.Add(retry)); err != nil {
+	annMetrics, err := announced.NewMetrics(reg)
+	if err != nil {
 		return err
 	}
+
 	svcs := &service.Reconciler{
-		Client:         mgr.GetClient(),
+		Client:         kc,
+		Services:       c.services,
 		Recorder:       recorder,
 		State:          state,
 		ServeClassless: o.ServeClassless,
@@ -217,76 +207,182 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Retry:          retry,
 		Metrics:        svcMetrics,
 	}
-	if err := svcs.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up service controller: %w", err)
+	pools := &pool.Reconciler{Client: kc, Pools: c.pools, State: state, Changed: poolChanged, Metrics: poolMetrics}
+	rep := &report.Reconciler{
+		Client: kc, Recorder: recorder, Namespace: o.Namespace,
+		Pools: c.pools, L2s: c.l2s, Peers: c.peers, Anns: c.anns, Secrets: c.secrets, Nodes: c.nodes, Speakers: c.speakers,
 	}
-	pools := &pool.Reconciler{Client: mgr.GetClient(), State: state, Changed: poolChanged, Metrics: poolMetrics}
-	if err := pools.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up ippool controller: %w", err)
+	ann := &announced.Reconciler{
+		Client: kc, ServeClassless: o.ServeClassless, FieldOwner: service.FieldOwner, Metrics: annMetrics,
+		Services: c.services.List, SpeakerStatuses: c.speakers.List,
 	}
 
-	rep := &report.Reconciler{Client: mgr.GetClient(), Recorder: recorder, Namespace: o.Namespace}
-	if err := rep.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up report controller: %w", err)
+	queues := []*kube.Queue{
+		kube.NewQueue("service", o.Workers, svcs.Reconcile, log, km),
+		kube.NewQueue("ippool", 1, pools.Reconcile, log, km),
+		kube.NewQueue("report", 1, rep.Reconcile, log, km),
+		kube.NewQueue("announced", 1, ann.Reconcile, log, km),
 	}
+	err = errors.Join(
+		svcs.Watch(ctx, queues[0], c.pools, c.namespaces),
+		pools.Watch(ctx, queues[1]),
+		rep.Watch(queues[2]),
+		ann.Watch(queues[3], c.services, c.speakers),
+	)
 	if o.MemberlistSecret != "" {
 		mk := &memberkey.Reconciler{
-			Client: mgr.GetClient(), Recorder: recorder,
+			Client: kc, Secrets: c.secrets, Recorder: recorder,
 			Secret: types.NamespacedName{Namespace: o.Namespace, Name: o.MemberlistSecret},
 		}
-		if err := mk.SetupWithManager(mgr); err != nil {
-			return fmt.Errorf("set up memberkey controller: %w", err)
-		}
+		q := kube.NewQueue("memberkey", 1, mk.Reconcile, log, km)
+		queues = append(queues, q)
+		err = errors.Join(err, mk.Watch(q))
 	}
-	annMetrics, err := announced.NewMetrics(reg)
 	if err != nil {
 		return err
 	}
-	ann := &announced.Reconciler{Client: mgr.GetClient(), ServeClassless: o.ServeClassless, FieldOwner: service.FieldOwner, Metrics: annMetrics}
-	if ann.Services, err = cachedServices(ctx, mgr.GetCache()); err != nil {
-		return err
-	}
-	if err := ann.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up announced controller: %w", err)
-	}
 
-	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return err
+	// Everything started below stops when Run returns: cancel runs
+	// before the wait.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, inf := range c.all() {
+		wg.Go(func() { inf.Run(ctx) })
 	}
+	wg.Go(func() { _ = recorder.Start(ctx) })
+
 	// Ready once the caches are synced, whether leader or standby: a
 	// standby is ready to take over.
-	if err := mgr.AddReadyzCheck("cache", func(req *http.Request) error {
-		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
-			return errors.New("caches not synced")
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	return mgr.Start(ctx)
-}
-
-// cachedServices returns a function that lists the Services of c's
-// informer in place, without copying them. controller-runtime's informers
-// are client-go's shared informers, which have a store; if an upgrade ever
-// changes that, the controller refuses to start, so every test fails.
-func cachedServices(ctx context.Context, c cache.Cache) (func() []*corev1.Service, error) {
-	inf, err := c.GetInformer(ctx, &corev1.Service{})
-	if err != nil {
-		return nil, fmt.Errorf("get Service informer: %w", err)
-	}
-	st, ok := inf.(interface{ GetStore() toolscache.Store })
-	if !ok {
-		return nil, fmt.Errorf("the Service informer (%T) has no store", inf)
-	}
-	return func() []*corev1.Service {
-		objs := st.GetStore().List()
-		out := make([]*corev1.Service, 0, len(objs))
-		for _, o := range objs {
-			if s, ok := o.(*corev1.Service); ok {
-				out = append(out, s)
+	synced := func() bool {
+		for _, inf := range c.all() {
+			if !inf.HasSynced() {
+				return false
 			}
 		}
-		return out
-	}, nil
+		return true
+	}
+	if err := serve(ctx, &wg, log, o, reg, synced); err != nil {
+		return err
+	}
+
+	if !kube.WaitForSync(ctx, c.synced()...) {
+		return nil // ctx ended
+	}
+	lead := func(ctx context.Context) {
+		var lwg sync.WaitGroup
+		lwg.Go(func() { _ = poolChanged.Start(ctx) })
+		lwg.Go(func() { _ = retry.Start(ctx) })
+		for _, q := range queues {
+			lwg.Go(func() { q.Run(ctx) })
+		}
+		lwg.Wait()
+	}
+	if !o.LeaderElection {
+		lead(ctx)
+		return nil
+	}
+	lease := types.NamespacedName{Namespace: o.LeaderElectionNamespace, Name: o.LeaderElectionID}
+	id := kube.Identity()
+	return kc.Lead(ctx, kube.Election{
+		Lease: lease, Identity: id,
+		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
+		OnLeading: func(ctx context.Context) {
+			recorder.Eventf(&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: lease.Namespace, Name: lease.Name}}, nil,
+				corev1.EventTypeNormal, "LeaderElection", "Lead", "%s became the leader", id)
+			lead(ctx)
+		},
+		Log: log.WithName("leader"), Metrics: km,
+	})
 }
+
+// caches are the controller's informers.
+type caches struct {
+	services   *kube.Informer[*corev1.Service]
+	namespaces *kube.Informer[*corev1.Namespace]
+	nodes      *kube.Informer[*corev1.Node]
+	secrets    *kube.Informer[*corev1.Secret]
+	pools      *kube.Informer[*ironlbv1.IPPool]
+	l2s        *kube.Informer[*ironlbv1.L2Announcement]
+	peers      *kube.Informer[*ironlbv1.BGPPeer]
+	anns       *kube.Informer[*ironlbv1.BGPAnnouncement]
+	speakers   *kube.Informer[*ironlbv1.SpeakerStatus]
+}
+
+type runnable interface {
+	Run(ctx context.Context)
+	HasSynced() bool
+}
+
+func (c *caches) all() []runnable {
+	return []runnable{c.services, c.namespaces, c.nodes, c.secrets, c.pools, c.l2s, c.peers, c.anns, c.speakers}
+}
+
+func (c *caches) synced() []kube.Synced {
+	var out []kube.Synced
+	for _, r := range c.all() {
+		out = append(out, r)
+	}
+	return out
+}
+
+// ipam.Cache:
+func (c *caches) IPPools() []*ironlbv1.IPPool     { return c.pools.List() }
+func (c *caches) Namespaces() []*corev1.Namespace { return c.namespaces.List() }
+func (c *caches) Services() []*corev1.Service     { return c.services.List() }
+
+// serve starts the metrics, health and pprof endpoints that o asks for;
+// they stop when ctx ends.
+func serve(ctx context.Context, wg *sync.WaitGroup, log logr.Logger, o Options, reg prometheus.Registerer, synced func() bool) error {
+	muxes := map[string]*http.ServeMux{}
+	if on(o.MetricsAddr) {
+		m := http.NewServeMux()
+		if g, ok := reg.(prometheus.Gatherer); ok {
+			m.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+		}
+		muxes[o.MetricsAddr] = m
+	}
+	if on(o.HealthAddr) {
+		m := http.NewServeMux()
+		m.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+		m.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+			if !synced() {
+				http.Error(w, "caches not synced", http.StatusServiceUnavailable)
+				return
+			}
+			_, _ = w.Write([]byte("ok"))
+		})
+		muxes[o.HealthAddr] = m
+	}
+	if on(o.PprofAddr) {
+		m := http.NewServeMux()
+		m.HandleFunc("/debug/pprof/", pprof.Index)
+		m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		muxes[o.PprofAddr] = m
+	}
+	for addr, mux := range muxes {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		wg.Go(func() {
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error(err, "HTTP server stopped", "address", addr)
+			}
+		})
+		wg.Go(func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		})
+	}
+	return nil
+}
+
+func on(addr string) bool { return addr != "" && addr != "0" }

@@ -95,8 +95,11 @@ func BenchmarkControllerRSS(b *testing.B) {
 	const n = 10000
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "controller")
-	build := exec.Command("go", "build", "-o", bin, "github.com/ironlb/ironlb/controller")
+	// Built as the image builds it (hack/image.sh): static, so no C
+	// library's pages count, and stripped.
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "github.com/ironlb/ironlb/controller")
 	build.Dir = testenv.RepoRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build controller: %v\n%s", err, out)
 	}
@@ -129,13 +132,19 @@ func BenchmarkControllerRSS(b *testing.B) {
 		wait(600 * time.Second)
 		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "services/s")
 		rss, err := rssMB(cmd.Process.Pid)
+		anon, file := rssParts(b, cmd.Process.Pid)
 		heap := scrape(b, metricsAddr, "go_memstats_heap_inuse_bytes")
+		if addr := os.Getenv("IRONLB_BENCH_PPROF"); addr != "" {
+			saveHeapProfile(b, addr)
+		}
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(rss, "MB-RSS")
+		b.ReportMetric(anon, "MB-RSS-anon")
+		b.ReportMetric(file, "MB-RSS-file")
 		b.ReportMetric(heap/(1<<20), "MB-heap-inuse")
 	}
 }
@@ -245,6 +254,50 @@ func waitEvery(b testing.TB, timeout, interval time.Duration, ok func() bool) {
 		}
 		time.Sleep(interval)
 	}
+}
+
+// rssParts reads a process's anonymous (heap, stacks) and file-backed
+// (executable) resident memory from /proc, in MiB.
+func rssParts(b testing.TB, pid int) (anon, file float64) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || (name != "RssAnon" && name != "RssFile") {
+			continue
+		}
+		kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if name == "RssAnon" {
+			anon = kb / 1024
+		} else {
+			file = kb / 1024
+		}
+	}
+	return anon, file
+}
+
+// saveHeapProfile saves the heap profile of the controller serving pprof
+// at addr into the temporary directory, for go tool pprof.
+func saveHeapProfile(b testing.TB, addr string) {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(os.TempDir(), "controller-heap.pprof")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("heap profile: %s", path)
 }
 
 // rssMB reads VmRSS of a process from /proc, in MiB.

@@ -39,7 +39,6 @@ func testOptions() app.Options {
 	o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = 4*time.Second, 3*time.Second, 250*time.Millisecond
 	o.PoolStatusInterval = 100 * time.Millisecond
 	o.Registry = prometheus.NewRegistry()
-	o.SkipNameValidation = true
 	return o
 }
 

@@ -12,9 +12,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ironlb/ironlb/controller/internal/memberkey"
+	"github.com/ironlb/ironlb/internal/kube"
 )
 
 // TestMemberlistKey: a missing or unusable gossip key is replaced by 32
@@ -32,20 +32,42 @@ func TestMemberlistKey(t *testing.T) {
 		{name: "wrong-length", data: map[string][]byte{"secretkey": []byte("short")}, event: "invalid length"},
 		{name: "valid", data: map[string][]byte{"secretkey": valid}, keep: true},
 	}
+	kc, err := kube.New(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := kube.NewInformer(kc, kube.Secrets, &corev1.Secret{}, kube.InformerOptions{Namespace: "ironlb-system"})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go secrets.Run(ctx)
+	// cached waits until the reconciler's cache holds the Secret as the
+	// apiserver has it.
+	cached := func(t *testing.T, key client.ObjectKey) corev1.Secret {
+		t.Helper()
+		var got corev1.Secret
+		eventually(t, 30*time.Second, func(ctx context.Context) error {
+			if err := env.Client.Get(ctx, key, &got); err != nil {
+				return err
+			}
+			if c, ok := secrets.Get(key); !ok || c.ResourceVersion != got.ResourceVersion {
+				return fmt.Errorf("the cache lags behind resource version %s", got.ResourceVersion)
+			}
+			return nil
+		})
+		return got
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ironlb-system", Name: "memberlist-" + tc.name}, Data: tc.data}
 			create(t, s)
 			rec := events.NewFakeRecorder(10)
-			r := &memberkey.Reconciler{Client: env.Client, Recorder: rec, Secret: client.ObjectKeyFromObject(s)}
-			req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(s)}
+			req := client.ObjectKeyFromObject(s)
+			r := &memberkey.Reconciler{Client: kc, Secrets: secrets, Recorder: rec, Secret: req}
+			cached(t, req)
 			if _, err := r.Reconcile(t.Context(), req); err != nil {
 				t.Fatal(err)
 			}
-			var got corev1.Secret
-			if err := env.Client.Get(t.Context(), req.NamespacedName, &got); err != nil {
-				t.Fatal(err)
-			}
+			got := cached(t, req)
 			key := got.Data[memberkey.Field]
 			switch {
 			case tc.keep && !bytes.Equal(key, valid):
@@ -68,7 +90,7 @@ func TestMemberlistKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			var again corev1.Secret
-			if err := env.Client.Get(t.Context(), req.NamespacedName, &again); err != nil {
+			if err := env.Client.Get(t.Context(), req, &again); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(again.Data[memberkey.Field], key) {

@@ -16,13 +16,13 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/internal/kube"
 )
 
 // State is shared by the reconcilers of one controller process.
@@ -30,7 +30,7 @@ type State struct {
 	// Alloc is safe for concurrent use.
 	Alloc *allocator.Allocator
 
-	reader client.Reader
+	cache Cache
 	// Desired reads a Service's request; it is the service package's
 	// function, passed in to keep this package free of it.
 	desired func(*corev1.Service) (allocator.Request, bool)
@@ -49,11 +49,19 @@ type State struct {
 	origin map[netip.Addr]string
 }
 
-// New returns a State that reads from r (the manager's cache). desired
-// builds the request used to re-import a Service's current addresses; it
-// reports false for Services the controller does not serve.
-func New(r client.Reader, desired func(*corev1.Service) (allocator.Request, bool)) *State {
-	s := &State{Alloc: allocator.New(), reader: r, desired: desired}
+// Cache is what a State reads: the objects of the informers' caches, which
+// it never changes.
+type Cache interface {
+	IPPools() []*ironlbv1.IPPool
+	Namespaces() []*corev1.Namespace
+	Services() []*corev1.Service
+}
+
+// New returns a State that reads from c. desired builds the request used
+// to re-import a Service's current addresses; it reports false for Services
+// the controller does not serve.
+func New(c Cache, desired func(*corev1.Service) (allocator.Request, bool)) *State {
+	s := &State{Alloc: allocator.New(), cache: c, desired: desired}
 	s.dirty.Store(true)
 	return s
 }
@@ -92,19 +100,14 @@ func (s *State) Sync(ctx context.Context) (Snapshot, error) {
 	// Cleared before reading: a change that lands while (or after) this
 	// Sync reads sets it again, and the next Sync reads again.
 	s.dirty.Store(false)
-	var pools ironlbv1.IPPoolList
-	if err := s.reader.List(ctx, &pools, client.UnsafeDisableDeepCopy); err != nil {
-		return Snapshot{}, fmt.Errorf("list IPPools: %w", err)
-	}
-	var nss corev1.NamespaceList
-	if err := s.reader.List(ctx, &nss, client.UnsafeDisableDeepCopy); err != nil {
-		return Snapshot{}, fmt.Errorf("list Namespaces: %w", err)
-	}
-	key := configKey(pools.Items, nss.Items)
+	// Shallow copies: the parser takes values, and reads only.
+	pools := kube.Values(s.cache.IPPools())
+	nss := kube.Values(s.cache.Namespaces())
+	key := configKey(pools, nss)
 
 	changed := key != s.key
 	if changed {
-		cfg, problems := config.Parse(config.Input{Pools: pools.Items, Namespaces: nss.Items})
+		cfg, problems := config.Parse(config.Input{Pools: pools, Namespaces: nss})
 		if err := s.Alloc.SetPools(allocatorPools(cfg)); err != nil {
 			// The parser drops overlapping pools, so this is a bug.
 			return Snapshot{}, fmt.Errorf("set pools: %w", err)
@@ -113,9 +116,7 @@ func (s *State) Sync(ctx context.Context) (Snapshot, error) {
 		s.key, s.cfg, s.problems = key, cfg, problems
 	}
 	if !s.imported {
-		if err := s.importServices(ctx); err != nil {
-			return Snapshot{}, err
-		}
+		s.importServices(ctx)
 		s.imported = true
 	}
 	return Snapshot{Config: s.cfg, Problems: s.problems, Changed: changed, Orphans: s.orphans()}, nil
@@ -162,19 +163,15 @@ func (s *State) orphans() map[string][]string {
 // importServices re-reserves every address already in Service status,
 // oldest Service first, so that of two Services claiming one address the
 // older keeps it.
-func (s *State) importServices(ctx context.Context) error {
-	var svcs corev1.ServiceList
-	if err := s.reader.List(ctx, &svcs); err != nil {
-		return fmt.Errorf("list Services: %w", err)
-	}
-	slices.SortFunc(svcs.Items, func(a, b corev1.Service) int {
+func (s *State) importServices(ctx context.Context) {
+	svcs := s.cache.Services()
+	slices.SortFunc(svcs, func(a, b *corev1.Service) int {
 		return cmp.Or(a.CreationTimestamp.Compare(b.CreationTimestamp.Time),
 			cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	log := logf.FromContext(ctx)
+	log := logr.FromContextOrDiscard(ctx)
 	n := 0
-	for i := range svcs.Items {
-		svc := &svcs.Items[i]
+	for _, svc := range svcs {
 		ips := IngressIPs(svc)
 		if len(ips) == 0 {
 			continue
@@ -192,7 +189,6 @@ func (s *State) importServices(ctx context.Context) error {
 		n++
 	}
 	log.Info("imported existing assignments", "services", n)
-	return nil
 }
 
 // IngressIPs returns the addresses in svc's status.loadBalancer.ingress.

@@ -1,8 +1,6 @@
 package ipam
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -10,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/allocator"
@@ -69,30 +66,24 @@ func BenchmarkConfigKey(b *testing.B) {
 	}
 }
 
-// lists is a client.Reader over fixed lists that counts the List calls.
+// lists is a Cache over fixed lists that counts the reads.
 type lists struct {
 	pools []ironlbv1.IPPool
 	nss   []corev1.Namespace
 	calls int
 }
 
-func (l *lists) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
-	return errors.New("not used")
+func pointers[T any](vs []T) []*T {
+	out := make([]*T, len(vs))
+	for i := range vs {
+		out[i] = &vs[i]
+	}
+	return out
 }
 
-func (l *lists) List(_ context.Context, list client.ObjectList, _ ...client.ListOption) error {
-	l.calls++
-	switch list := list.(type) {
-	case *ironlbv1.IPPoolList:
-		list.Items = slices.Clone(l.pools)
-	case *corev1.NamespaceList:
-		list.Items = slices.Clone(l.nss)
-	case *corev1.ServiceList:
-	default:
-		return fmt.Errorf("unexpected %T", list)
-	}
-	return nil
-}
+func (l *lists) IPPools() []*ironlbv1.IPPool     { l.calls++; return pointers(slices.Clone(l.pools)) }
+func (l *lists) Namespaces() []*corev1.Namespace { l.calls++; return pointers(slices.Clone(l.nss)) }
+func (l *lists) Services() []*corev1.Service     { return nil }
 
 // TestSyncReadsOnlyWhenInvalidated: after the first Sync, the cache is
 // read again only once Invalidate was called, and what it then holds is

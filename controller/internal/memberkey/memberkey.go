@@ -8,18 +8,17 @@ package memberkey
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ironlb/ironlb/internal/eventsink"
+	"github.com/ironlb/ironlb/internal/kube"
 )
 
 // Field is the Secret's key that holds the gossip key, as the speakers read it.
@@ -30,10 +29,16 @@ const KeySize = 32
 
 // Reconciler keeps one Secret's gossip key valid.
 type Reconciler struct {
-	Client   client.Client
-	Recorder events.EventRecorder
+	Client   Patcher
+	Secrets  *kube.Informer[*corev1.Secret]
+	Recorder eventsink.EventRecorder
 	// Secret names the Secret to fill.
 	Secret types.NamespacedName
+}
+
+// Patcher patches objects; a *kube.Client is one.
+type Patcher interface {
+	Patch(ctx context.Context, r kube.Resource, key types.NamespacedName, subresource string, pt types.PatchType, body []byte, fieldManager string) error
 }
 
 // +kubebuilder:rbac:groups="",namespace=ironlb-system,resources=secrets,verbs=get;list;watch
@@ -51,54 +56,52 @@ func validKey(k []byte) bool {
 }
 
 // Reconcile writes a fresh key into the Secret when it has none.
-func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-	var s corev1.Secret
-	if err := r.Client.Get(ctx, req.NamespacedName, &s); err != nil {
-		if apierrors.IsNotFound(err) {
-			ctrl.LoggerFrom(ctx).Info("The member-list Secret does not exist; layer-2 speakers wait for it. Create it (it is part of the install) and the controller fills its key",
-				"secret", req.String())
-			return reconcile.Result{}, nil
-		}
-		return reconcile.Result{}, err
+func (r *Reconciler) Reconcile(ctx context.Context, req types.NamespacedName) (time.Duration, error) {
+	log := logr.FromContextOrDiscard(ctx)
+	s, ok := r.Secrets.Get(req) // the cache's own: read only
+	if !ok {
+		log.Info("The member-list Secret does not exist; layer-2 speakers wait for it. Create it (it is part of the install) and the controller fills its key",
+			"secret", req.String())
+		return 0, nil
 	}
 	if validKey(s.Data[Field]) {
-		return reconcile.Result{}, nil
+		return 0, nil
 	}
 	key := make([]byte, KeySize)
 	if _, err := rand.Read(key); err != nil {
-		return reconcile.Result{}, err
+		return 0, err
 	}
 	// The resource version makes this a compare-and-swap: two leaders in a
 	// handover cannot both write a key, so the speakers never see two.
-	patch := client.MergeFromWithOptions(s.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	if s.Data == nil {
-		s.Data = map[string][]byte{}
+	body, err := json.Marshal(map[string]any{
+		"metadata": map[string]string{"resourceVersion": s.ResourceVersion},
+		"data":     map[string][]byte{Field: key},
+	})
+	if err != nil {
+		return 0, err
 	}
 	had := len(s.Data[Field]) > 0
-	s.Data[Field] = key
-	if err := r.Client.Patch(ctx, &s, patch); err != nil {
+	if err := r.Client.Patch(ctx, kube.Secrets, req, "", types.MergePatchType, body, ""); err != nil {
 		if apierrors.IsConflict(err) {
 			// Someone wrote the Secret meanwhile: look again.
-			return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
+			return 100 * time.Millisecond, nil
 		}
-		return reconcile.Result{}, fmt.Errorf("write the gossip key into Secret %s: %w", req, err)
+		return 0, fmt.Errorf("write the gossip key into Secret %s: %w", req, err)
 	}
 	note := "Generated the member-list key; speakers waiting for it start gossiping"
 	if had {
 		note = "Replaced a member-list key of invalid length (memberlist takes 16, 24 or 32 bytes); restart the speakers"
 	}
-	r.Recorder.Eventf(&s, nil, corev1.EventTypeNormal, "KeyGenerated", "Generate", note)
-	ctrl.LoggerFrom(ctx).Info(note, "secret", req.String())
-	return reconcile.Result{}, nil
+	r.Recorder.Eventf(s, nil, corev1.EventTypeNormal, "KeyGenerated", "Generate", "%s", note)
+	log.Info(note, "secret", req.String())
+	return 0, nil
 }
 
-// SetupWithManager watches the one Secret. Only the leader writes.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	only := predicate.NewPredicateFuncs(func(o client.Object) bool {
-		return o.GetNamespace() == r.Secret.Namespace && o.GetName() == r.Secret.Name
-	})
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("memberkey").
-		For(&corev1.Secret{}, builder.WithPredicates(only)).
-		Complete(r)
+// Watch queues the one Secret whenever it changes.
+func (r *Reconciler) Watch(q *kube.Queue) error {
+	return r.Secrets.Handle(kube.OnAny(func(s *corev1.Secret) {
+		if kube.KeyOf(s) == r.Secret {
+			q.Add(r.Secret)
+		}
+	}), 0)
 }

@@ -1,6 +1,6 @@
 // Package notify turns many "this object needs another look" signals into few
 // reconcile requests: keys are collected in a set, and a runner hands them to
-// a controller's channel source at most once per interval. Bursts (a thousand
+// a reconciler's queue at most once per interval. Bursts (a thousand
 // allocations in a second) thus cost one status write per object, not one
 // per change, and nothing is lost: a key added during a flush is sent by the
 // next one.
@@ -11,18 +11,15 @@ import (
 	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 )
 
-// Notifier collects object keys and delivers them as generic events.
+// Notifier collects object keys and delivers them on a channel.
 type Notifier struct {
 	interval time.Duration
 	clock    clock.Clock
-	events   chan event.GenericEvent
+	events   chan types.NamespacedName
 	kick     chan struct{}
 
 	mu   sync.Mutex
@@ -34,14 +31,14 @@ func New(interval time.Duration, clk clock.Clock) *Notifier {
 	return &Notifier{
 		interval: interval,
 		clock:    clk,
-		events:   make(chan event.GenericEvent, 1024),
+		events:   make(chan types.NamespacedName, 1024),
 		kick:     make(chan struct{}, 1),
 		keys:     map[types.NamespacedName]struct{}{},
 	}
 }
 
-// Events is the channel to wire into source.Channel.
-func (n *Notifier) Events() <-chan event.GenericEvent { return n.events }
+// Events delivers the keys.
+func (n *Notifier) Events() <-chan types.NamespacedName { return n.events }
 
 // Add asks for the objects to be reconciled soon.
 func (n *Notifier) Add(keys ...types.NamespacedName) {
@@ -59,8 +56,7 @@ func (n *Notifier) Add(keys ...types.NamespacedName) {
 	}
 }
 
-// Start delivers the collected keys until ctx ends. It implements
-// manager.Runnable.
+// Start delivers the collected keys until ctx ends.
 func (n *Notifier) Start(ctx context.Context) error {
 	for {
 		select {
@@ -73,9 +69,8 @@ func (n *Notifier) Start(ctx context.Context) error {
 		n.keys = map[types.NamespacedName]struct{}{}
 		n.mu.Unlock()
 		for k := range keys {
-			obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: k.Name, Namespace: k.Namespace}}
 			select {
-			case n.events <- event.GenericEvent{Object: client.Object(obj)}:
+			case n.events <- k:
 			case <-ctx.Done():
 				return nil
 			}
@@ -87,6 +82,3 @@ func (n *Notifier) Start(ctx context.Context) error {
 		}
 	}
 }
-
-// NeedLeaderElection: only the leader reconciles, so only it needs events.
-func (n *Notifier) NeedLeaderElection() bool { return true }

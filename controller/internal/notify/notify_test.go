@@ -28,7 +28,7 @@ func TestNotifierCoalescesAndBoundsFrequency(t *testing.T) {
 	waitWaiters(t, clk)
 	select {
 	case ev := <-n.Events():
-		t.Fatalf("event %s before the interval passed", ev.Object.GetName())
+		t.Fatalf("event %s before the interval passed", ev.Name)
 	default:
 	}
 	clk.Step(time.Second)
@@ -43,7 +43,7 @@ func receive(t *testing.T, n *Notifier, count int) []string {
 	for range count {
 		select {
 		case ev := <-n.Events():
-			names = append(names, ev.Object.GetName())
+			names = append(names, ev.Name)
 		case <-time.After(5 * time.Second):
 			t.Fatalf("got %v, want %d events", names, count)
 		}

@@ -8,29 +8,26 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
+	"k8s.io/apimachinery/pkg/types"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/controller/internal/ipam"
 	"github.com/ironlb/ironlb/controller/internal/notify"
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/internal/kube"
 )
 
 // Reconciler writes IPPool status.
 type Reconciler struct {
-	Client  client.Client
+	Client  Patcher
+	Pools   *kube.Informer[*ironlbv1.IPPool]
 	State   *ipam.State
 	Changed *notify.Notifier
 	Metrics *Metrics
@@ -39,21 +36,23 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=ironlb.io,resources=ippools,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ironlb.io,resources=ippools/status,verbs=get;patch;update
 
+// Patcher patches objects; a *kube.Client is one.
+type Patcher interface {
+	Patch(ctx context.Context, r kube.Resource, key types.NamespacedName, subresource string, pt types.PatchType, body []byte, fieldManager string) error
+}
+
 // Reconcile writes one pool's status if it changed.
-func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
 	snap, err := r.State.Sync(ctx)
 	if err != nil {
-		return reconcile.Result{}, err
+		return 0, err
 	}
-	var pool ironlbv1.IPPool
-	if err := r.Client.Get(ctx, req.NamespacedName, &pool); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.Metrics.forget(req.Name)
-			return reconcile.Result{}, nil
-		}
-		return reconcile.Result{}, err
+	pool, ok := r.Pools.Get(key) // the cache's own: read only
+	if !ok {
+		r.Metrics.forget(key.Name)
+		return 0, nil
 	}
-	status := Desired(&pool, snap, r.State.Alloc)
+	status := Desired(pool, snap, r.State.Alloc)
 	r.Metrics.set(pool.Name, status)
 	for i := range status.Conditions {
 		if old := meta.FindStatusCondition(pool.Status.Conditions, status.Conditions[i].Type); old != nil && old.Status == status.Conditions[i].Status {
@@ -61,17 +60,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 	}
 	if equality.Semantic.DeepEqual(pool.Status, status) {
-		return reconcile.Result{}, nil
+		return 0, nil
 	}
-	patch := client.MergeFrom(pool.DeepCopy())
-	pool.Status = status
-	if err := r.Client.Status().Patch(ctx, &pool, patch); err != nil {
+	body, err := kube.MergePatch(map[string]any{"status": pool.Status}, map[string]any{"status": status})
+	if err != nil {
+		return 0, err
+	}
+	if err := r.Client.Patch(ctx, kube.IPPools, key, "status", types.MergePatchType, body, ""); err != nil {
 		if apierrors.IsNotFound(err) {
-			return reconcile.Result{}, nil // deleted meanwhile
+			return 0, nil // deleted meanwhile
 		}
-		return reconcile.Result{}, fmt.Errorf("patch IPPool %q status: %w", pool.Name, err)
+		return 0, fmt.Errorf("patch IPPool %q status: %w", pool.Name, err)
 	}
-	return reconcile.Result{}, nil
+	return 0, nil
 }
 
 // Desired computes a pool's status from the parsed configuration and the
@@ -135,31 +136,43 @@ func usage(c allocator.Counts) *ironlbv1.FamilyUsage {
 	}
 }
 
-// allPools asks for every pool, and for the one that changed, which a
-// deletion has already taken out of the cache.
-func (r *Reconciler) allPools(ctx context.Context, changed client.Object) []reconcile.Request {
+// allPools lists every pool, and the one that changed, which a deletion
+// has already taken out of the cache.
+func (r *Reconciler) allPools(changed *ironlbv1.IPPool) []types.NamespacedName {
 	r.State.Invalidate()
-	reqs := []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(changed)}}
-	var pools ironlbv1.IPPoolList
-	if err := r.Client.List(ctx, &pools, client.UnsafeDisableDeepCopy); err != nil {
-		return reqs
+	keys := []types.NamespacedName{kube.KeyOf(changed)}
+	for _, p := range r.Pools.List() {
+		keys = append(keys, kube.KeyOf(p))
 	}
-	for i := range pools.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&pools.Items[i])})
-	}
-	return reqs
+	return keys
 }
 
-// SetupWithManager registers the controller.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("ippool").
-		// A pool's spec change can change every pool's status (an overlap
-		// appears or goes away), so every pool is checked. Status writes,
-		// the reconciler's own included, trigger nothing: usage changes
-		// arrive through Changed, at most once per interval per pool.
-		Watches(&ironlbv1.IPPool{}, handler.EnqueueRequestsFromMapFunc(r.allPools),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WatchesRawSource(source.Channel(r.Changed.Events(), &handler.EnqueueRequestForObject{})).
-		Complete(r)
+// Watch queues the pools to reconcile. A pool's spec change can change
+// every pool's status (an overlap appears or goes away), so every pool is
+// checked. Status writes, the reconciler's own included, queue nothing:
+// usage changes arrive through Changed, at most once per interval per pool.
+func (r *Reconciler) Watch(ctx context.Context, q *kube.Queue) error {
+	all := func(p *ironlbv1.IPPool) { q.Add(r.allPools(p)...) }
+	if err := r.Pools.Handle(kube.Handler[*ironlbv1.IPPool]{
+		Add: all,
+		Update: func(o, n *ironlbv1.IPPool) {
+			if o.Generation != n.Generation {
+				all(n)
+			}
+		},
+		Delete: all,
+	}, 0); err != nil {
+		return err
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case k := <-r.Changed.Events():
+				q.Add(k)
+			}
+		}
+	}()
+	return nil
 }

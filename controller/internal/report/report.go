@@ -14,29 +14,42 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/events"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"k8s.io/apimachinery/pkg/types"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/internal/eventsink"
+	"github.com/ironlb/ironlb/internal/kube"
 )
 
 // Reconciler writes the status of the announcement objects.
 type Reconciler struct {
-	Client   client.Client
-	Recorder events.EventRecorder
+	Client   Patcher
+	Recorder eventsink.EventRecorder
 	// Namespace holds the Secrets peers' passwords refer to (the
 	// controller's and speakers' namespace).
 	Namespace string
+
+	// The caches read; Secrets holds those of Namespace.
+	Pools    *kube.Informer[*ironlbv1.IPPool]
+	L2s      *kube.Informer[*ironlbv1.L2Announcement]
+	Peers    *kube.Informer[*ironlbv1.BGPPeer]
+	Anns     *kube.Informer[*ironlbv1.BGPAnnouncement]
+	Secrets  *kube.Informer[*corev1.Secret]
+	Nodes    *kube.Informer[*corev1.Node]
+	Speakers *kube.Informer[*ironlbv1.SpeakerStatus]
+}
+
+// Patcher patches objects; a *kube.Client is one.
+type Patcher interface {
+	Patch(ctx context.Context, r kube.Resource, key types.NamespacedName, subresource string, pt types.PatchType, body []byte, fieldManager string) error
 }
 
 // +kubebuilder:rbac:groups=ironlb.io,resources=bgppeers;bgpannouncements;l2announcements;speakerstatuses,verbs=get;list;watch
@@ -44,57 +57,41 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",namespace=ironlb-system,resources=secrets,verbs=get;list;watch
 
-// the one request every event maps to.
-var pass = reconcile.Request{}
-
 // Reconcile recomputes and writes every announcement object's status.
-func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
-	var (
-		pools   ironlbv1.IPPoolList
-		l2s     ironlbv1.L2AnnouncementList
-		peers   ironlbv1.BGPPeerList
-		anns    ironlbv1.BGPAnnouncementList
-		secrets corev1.SecretList
-		nodes   corev1.NodeList
-		spks    ironlbv1.SpeakerStatusList
-	)
-	for _, l := range []client.ObjectList{&pools, &l2s, &peers, &anns, &nodes, &spks} {
-		if err := r.Client.List(ctx, l); err != nil {
-			return reconcile.Result{}, fmt.Errorf("list %T: %w", l, err)
-		}
-	}
-	if err := r.Client.List(ctx, &secrets, client.InNamespace(r.Namespace)); err != nil {
-		return reconcile.Result{}, fmt.Errorf("list Secrets: %w", err)
-	}
+func (r *Reconciler) Reconcile(ctx context.Context, _ types.NamespacedName) (time.Duration, error) {
+	// Shallow copies of the cache's objects, read only; those written are
+	// deep-copied first.
+	peers, anns, l2s := kube.Values(r.Peers.List()), kube.Values(r.Anns.List()), kube.Values(r.L2s.List())
+	nodes, spks := kube.Values(r.Nodes.List()), kube.Values(r.Speakers.List())
 	cfg, problems := config.Parse(config.Input{
-		Pools: pools.Items, L2Announcements: l2s.Items, Peers: peers.Items, BGPAnnouncements: anns.Items,
-		Secrets: secrets.Items, SecretNamespace: r.Namespace,
+		Pools: kube.Values(r.Pools.List()), L2Announcements: l2s, Peers: peers, BGPAnnouncements: anns,
+		Secrets: kube.Values(r.Secrets.InNamespace(r.Namespace)), SecretNamespace: r.Namespace,
 	})
 
 	var errs []error
-	for i := range peers.Items {
-		p := &peers.Items[i]
-		before := p.DeepCopy()
-		p.Status = peerStatus(p, cfg, problems, nodes.Items, spks.Items)
-		errs = append(errs, r.update(ctx, p, before, before.Status.Conditions, p.Status.Conditions))
+	for i := range peers {
+		before := &peers[i]
+		p := before.DeepCopy()
+		p.Status = peerStatus(p, cfg, problems, nodes, spks)
+		errs = append(errs, r.update(ctx, kube.BGPPeers, p, before, before.Status.Conditions, p.Status.Conditions))
 	}
-	for i := range anns.Items {
-		a := &anns.Items[i]
-		before := a.DeepCopy()
+	for i := range anns {
+		before := &anns[i]
+		a := before.DeepCopy()
 		used := slices.ContainsFunc(cfg.BGPAnnouncements, func(m *config.BGPAnnouncement) bool { return m.Name == a.Name })
 		a.Status.Conditions = merge(a.Status.Conditions,
 			readiness(a.Generation, used, problems.For(config.KindBGPAnnouncement, a.Name), "the announcement is in use"))
-		errs = append(errs, r.update(ctx, a, before, before.Status.Conditions, a.Status.Conditions))
+		errs = append(errs, r.update(ctx, kube.BGPAnnouncements, a, before, before.Status.Conditions, a.Status.Conditions))
 	}
-	for i := range l2s.Items {
-		a := &l2s.Items[i]
-		before := a.DeepCopy()
+	for i := range l2s {
+		before := &l2s[i]
+		a := before.DeepCopy()
 		used := slices.ContainsFunc(cfg.L2Announcements, func(m *config.L2Announcement) bool { return m.Name == a.Name })
 		a.Status.Conditions = merge(a.Status.Conditions,
 			readiness(a.Generation, used, problems.For(config.KindL2Announcement, a.Name), "the announcement is in use"))
-		errs = append(errs, r.update(ctx, a, before, before.Status.Conditions, a.Status.Conditions))
+		errs = append(errs, r.update(ctx, kube.L2Announcements, a, before, before.Status.Conditions, a.Status.Conditions))
 	}
-	return reconcile.Result{}, errors.Join(errs...)
+	return 0, errors.Join(errs...)
 }
 
 // peerStatus is a BGPPeer's desired status.
@@ -164,11 +161,15 @@ func merge(old, conds []metav1.Condition) []metav1.Condition {
 
 // update patches obj's status from before when it changed, and records an
 // Event when the Ready condition's status or reason changed.
-func (r *Reconciler) update(ctx context.Context, obj, before client.Object, was, now []metav1.Condition) error {
+func (r *Reconciler) update(ctx context.Context, res kube.Resource, obj, before kube.Object, was, now []metav1.Condition) error {
 	if equality.Semantic.DeepEqual(before, obj) {
 		return nil
 	}
-	if err := r.Client.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+	body, err := kube.MergePatch(before, obj)
+	if err != nil {
+		return err
+	}
+	if err := r.Client.Patch(ctx, res, kube.KeyOf(obj), "status", types.MergePatchType, body, ""); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
@@ -186,18 +187,16 @@ func (r *Reconciler) update(ctx context.Context, obj, before client.Object, was,
 	return nil
 }
 
-// SetupWithManager registers the controller: every change of a watched kind
-// asks for one pass.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	all := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
-		return []reconcile.Request{pass}
-	})
-	b := ctrl.NewControllerManagedBy(mgr).Named("report")
-	for _, obj := range []client.Object{
-		&ironlbv1.BGPPeer{}, &ironlbv1.BGPAnnouncement{}, &ironlbv1.L2Announcement{}, &ironlbv1.IPPool{},
-		&ironlbv1.SpeakerStatus{}, &corev1.Node{}, &corev1.Secret{},
-	} {
-		b = b.Watches(obj, all)
-	}
-	return b.Complete(r)
+// Watch asks for one pass on every change of a watched kind.
+func (r *Reconciler) Watch(q *kube.Queue) error {
+	pass := func() { q.Add(types.NamespacedName{}) }
+	return errors.Join(
+		r.Peers.Handle(kube.OnAny(func(*ironlbv1.BGPPeer) { pass() }), 0),
+		r.Anns.Handle(kube.OnAny(func(*ironlbv1.BGPAnnouncement) { pass() }), 0),
+		r.L2s.Handle(kube.OnAny(func(*ironlbv1.L2Announcement) { pass() }), 0),
+		r.Pools.Handle(kube.OnAny(func(*ironlbv1.IPPool) { pass() }), 0),
+		r.Speakers.Handle(kube.OnAny(func(*ironlbv1.SpeakerStatus) { pass() }), 0),
+		r.Nodes.Handle(kube.OnAny(func(*corev1.Node) { pass() }), 0),
+		r.Secrets.Handle(kube.OnAny(func(*corev1.Secret) { pass() }), 0),
+	)
 }

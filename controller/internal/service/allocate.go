@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
@@ -15,7 +14,7 @@ import (
 // the Service holds change only when its request changes and the new request
 // can be met; a failed pass leaves them as they were.
 func Allocate(alloc *allocator.Allocator, cfg *config.Config, svc *corev1.Service) Outcome {
-	held := alloc.Assigned(keyOf(client.ObjectKeyFromObject(svc)))
+	held := alloc.Assigned(serviceKey(svc))
 	w, err := Desired(svc)
 	if err != nil {
 		o := failed(held, err, false)
@@ -37,7 +36,7 @@ func allocate(alloc *allocator.Allocator, cfg *config.Config, svc *corev1.Servic
 	if err != nil {
 		return failed(held, err, false)
 	}
-	req := request(keyOf(client.ObjectKeyFromObject(svc)), w, pools)
+	req := request(serviceKey(svc), w, pools)
 	got, err := alloc.Assign(req)
 	if err == nil {
 		return allocated(got)

@@ -69,11 +69,7 @@ func TestStatusPatch(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			patch, err := statusPatch(tt.before, tt.ingress, tt.cond)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data, err := patch.Data(nil)
+			data, err := statusPatch(tt.before, tt.ingress, tt.cond)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -11,21 +12,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/controller/internal/ipam"
 	"github.com/ironlb/ironlb/controller/internal/notify"
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/internal/eventsink"
+	"github.com/ironlb/ironlb/internal/kube"
 )
 
 // FieldOwner is the field manager of the controller's Service status
@@ -36,8 +30,9 @@ const FieldOwner = "ironlb-controller"
 // Reconciler allocates addresses to LoadBalancer Services and writes their
 // status.
 type Reconciler struct {
-	Client         client.Client
-	Recorder       events.EventRecorder
+	Client         Patcher
+	Services       *kube.Informer[*corev1.Service]
+	Recorder       eventsink.EventRecorder
 	State          *ipam.State
 	ServeClassless bool
 	// Workers is the number of Services reconciled at once.
@@ -52,6 +47,11 @@ type Reconciler struct {
 	waiting map[types.NamespacedName]struct{}
 }
 
+// Patcher patches objects; a *kube.Client is one.
+type Patcher interface {
+	Patch(ctx context.Context, r kube.Resource, key types.NamespacedName, subresource string, pt types.PatchType, body []byte, fieldManager string) error
+}
+
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=services/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
@@ -59,35 +59,29 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=ironlb.io,resources=ippools,verbs=get;list;watch
 
 // Reconcile allocates for one Service.
-func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
 	snap, err := r.State.Sync(ctx)
 	if err != nil {
-		return reconcile.Result{}, err
+		return 0, err
 	}
-	var svc corev1.Service
-	if err := r.Client.Get(ctx, req.NamespacedName, &svc); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.release(req.NamespacedName)
-			return reconcile.Result{}, nil
-		}
-		return reconcile.Result{}, err
+	// The cache's own object: read, never changed.
+	svc, ok := r.Services.Get(key)
+	if !ok {
+		r.release(key)
+		return 0, nil
 	}
-	if !config.Served(&svc, r.ServeClassless) {
+	if !config.Served(svc, r.ServeClassless) {
 		// Type or class changed: free the addresses; the status is not ours
 		// to touch any more.
-		r.release(req.NamespacedName)
-		return reconcile.Result{}, nil
+		r.release(key)
+		return 0, nil
 	}
 
 	start := time.Now()
-	out := Allocate(r.State.Alloc, snap.Config, &svc)
+	out := Allocate(r.State.Alloc, snap.Config, svc)
 	r.Metrics.observe(out, time.Since(start))
-	r.afterChange(req.NamespacedName, out)
-
-	if err := r.writeStatus(ctx, &svc, out); err != nil {
-		return reconcile.Result{}, err
-	}
-	return reconcile.Result{}, nil
+	r.afterChange(key, out)
+	return 0, r.writeStatus(ctx, svc, out)
 }
 
 // release frees a Service's addresses, if it held any.
@@ -147,7 +141,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out O
 	}
 
 	condChanged := old == nil || old.Status != out.Status || old.Reason != out.Reason || old.Message != out.Message
-	patch, err := statusPatch(svc, want, metav1.Condition{
+	body, err := statusPatch(svc, want, metav1.Condition{
 		Type:               ironlbv1.ServiceConditionAllocated,
 		Status:             out.Status,
 		Reason:             out.Reason,
@@ -157,7 +151,10 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out O
 	if err != nil {
 		return err
 	}
-	if err := r.Client.Status().Patch(ctx, svc, patch, client.FieldOwner(FieldOwner)); err != nil {
+	if err := r.Client.Patch(ctx, kube.Services, kube.KeyOf(svc), "status", types.StrategicMergePatchType, body, FieldOwner); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil // deleted meanwhile; the deletion releases
+		}
 		return err
 	}
 	if condChanged {
@@ -170,41 +167,64 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out O
 	return nil
 }
 
-// SetupWithManager registers the controller: it watches Services, and
-// re-checks every Service when a pool or a namespace's labels change.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	all := handler.EnqueueRequestsFromMapFunc(r.servicesOf(""))
-	inNamespace := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-		return r.servicesOf(o.GetName())(ctx, o)
-	})
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("service").
-		For(&corev1.Service{}).
-		Watches(&ironlbv1.IPPool{}, all, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
-		Watches(&corev1.Namespace{}, inNamespace, builder.WithPredicates(predicate.LabelChangedPredicate{})).
-		WatchesRawSource(source.Channel(r.Retry.Events(), &handler.EnqueueRequestForObject{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
-		Complete(r)
+// Watch queues the Services to reconcile: every change of one, every
+// Service after an IPPool's spec or labels change, those of a namespace
+// after its labels change, and those the Retry notifier names.
+func (r *Reconciler) Watch(ctx context.Context, q *kube.Queue, pools *kube.Informer[*ironlbv1.IPPool], nss *kube.Informer[*corev1.Namespace]) error {
+	if err := r.Services.Handle(kube.OnAny(func(s *corev1.Service) { q.Add(kube.KeyOf(s)) }), 0); err != nil {
+		return err
+	}
+	all := func() { q.Add(r.servicesOf("")...) }
+	if err := pools.Handle(kube.Handler[*ironlbv1.IPPool]{
+		Add: func(*ironlbv1.IPPool) { all() },
+		Update: func(o, n *ironlbv1.IPPool) {
+			if o.Generation != n.Generation || !maps.Equal(o.Labels, n.Labels) {
+				all()
+			}
+		},
+		Delete: func(*ironlbv1.IPPool) { all() },
+	}, 0); err != nil {
+		return err
+	}
+	if err := nss.Handle(kube.Handler[*corev1.Namespace]{
+		Add: func(n *corev1.Namespace) { q.Add(r.servicesOf(n.Name)...) },
+		Update: func(o, n *corev1.Namespace) {
+			if !maps.Equal(o.Labels, n.Labels) {
+				q.Add(r.servicesOf(n.Name)...)
+			}
+		},
+		Delete: func(n *corev1.Namespace) { q.Add(r.servicesOf(n.Name)...) },
+	}, 0); err != nil {
+		return err
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case k := <-r.Retry.Events():
+				q.Add(k)
+			}
+		}
+	}()
+	return nil
 }
 
 // servicesOf lists the Services the controller serves, in one namespace or
 // ("") in all.
-func (r *Reconciler) servicesOf(ns string) handler.MapFunc {
-	return func(ctx context.Context, _ client.Object) []reconcile.Request {
-		// An IPPool or a Namespace changed: the reconciles about to be
-		// queued must see it.
-		r.State.Invalidate()
-		var list corev1.ServiceList
-		if err := r.Client.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-			return nil
-		}
-		var reqs []reconcile.Request
-		for i := range list.Items {
-			if config.Served(&list.Items[i], r.ServeClassless) {
-				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-			}
-		}
-		return reqs
+func (r *Reconciler) servicesOf(ns string) []types.NamespacedName {
+	// An IPPool or a Namespace changed: the reconciles about to be
+	// queued must see it.
+	r.State.Invalidate()
+	svcs := r.Services.List()
+	if ns != "" {
+		svcs = r.Services.InNamespace(ns)
 	}
+	var keys []types.NamespacedName
+	for _, s := range svcs {
+		if config.Served(s, r.ServeClassless) {
+			keys = append(keys, kube.KeyOf(s))
+		}
+	}
+	return keys
 }

@@ -5,7 +5,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
@@ -43,11 +42,14 @@ func ImportRequest(serveClassless bool) func(*corev1.Service) (allocator.Request
 			}
 		}
 		w.IPs = nil // the addresses imported are those in status
-		return request(keyOf(client.ObjectKeyFromObject(svc)), w, nil), true
+		return request(serviceKey(svc), w, nil), true
 	}
 }
 
 func keyOf(nn types.NamespacedName) string { return nn.Namespace + "/" + nn.Name }
+
+// serviceKey is the allocator's key of a Service.
+func serviceKey(svc *corev1.Service) string { return svc.Namespace + "/" + svc.Name }
 
 func familyIPs(ips []netip.Addr, f allocator.Family) []netip.Addr {
 	var out []netip.Addr

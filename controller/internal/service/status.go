@@ -9,8 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/allocator"
@@ -110,7 +108,7 @@ func mode(in corev1.LoadBalancerIngress) corev1.LoadBalancerIPMode {
 // its status does not change. Built directly, the patch costs a fraction
 // of diffing two copies of the Service, which a burst of allocations pays
 // once per Service.
-func statusPatch(svc *corev1.Service, ingress []corev1.LoadBalancerIngress, cond metav1.Condition) (client.Patch, error) {
+func statusPatch(svc *corev1.Service, ingress []corev1.LoadBalancerIngress, cond metav1.Condition) ([]byte, error) {
 	conds := slices.Clone(svc.Status.Conditions)
 	meta.SetStatusCondition(&conds, cond)
 	var body struct {
@@ -125,9 +123,5 @@ func statusPatch(svc *corev1.Service, ingress []corev1.LoadBalancerIngress, cond
 		body.Status.LoadBalancer.Ingress = ingress
 	}
 	body.Status.Conditions = []metav1.Condition{*meta.FindStatusCondition(conds, cond.Type)}
-	data, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	return client.RawPatch(types.StrategicMergePatchType, data), nil
+	return json.Marshal(body)
 }

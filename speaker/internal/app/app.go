@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
@@ -164,7 +165,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	log := ctrl.Log.WithName("speaker").WithValues("node", o.NodeName)
 	speaker := bgp.New(log.WithName("bgp"), bgp.Options{})
-	recorder := eventsink.New(mgr.GetClient(), sch, log.WithName("events"), eventsink.Options{
+	recorder := eventsink.New(eventCreator{mgr.GetClient()}, sch, log.WithName("events"), eventsink.Options{
 		Controller: "ironlb-speaker", Instance: "ironlb-speaker-" + o.NodeName,
 	})
 	if err := mgr.Add(recorder); err != nil {
@@ -270,4 +271,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 	return mgr.Start(logr.NewContext(ctx, log))
+}
+
+// eventCreator creates the recorder's Events with the manager's client.
+type eventCreator struct{ c client.Client }
+
+func (e eventCreator) CreateEvent(ctx context.Context, ev *eventsv1.Event) error {
+	return e.c.Create(ctx, ev)
 }

@@ -1,0 +1,158 @@
+package kube
+
+import (
+	"context"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Object is a Kubernetes object of one concrete type, such as
+// *corev1.Service.
+type Object interface {
+	runtime.Object
+	metav1.Object
+}
+
+// Informer caches the objects of one kind and tells handlers about
+// changes. The objects it returns are the cache's own: read them, never
+// change them (copy first).
+type Informer[T Object] struct {
+	inf cache.SharedIndexInformer
+}
+
+// InformerOptions configure an Informer.
+type InformerOptions struct {
+	// Namespace limits the cache to one namespace; "" caches all.
+	Namespace string
+	// Transform drops what is never read before an object is cached.
+	Transform cache.TransformFunc
+}
+
+// NewInformer returns an informer of r; example is a zero object of its
+// type, such as &corev1.Service{}.
+func NewInformer[T Object](c *Client, r Resource, example T, o InformerOptions) *Informer[T] {
+	inf := cache.NewSharedIndexInformerWithOptions(c.ListWatch(r, o.Namespace), example, cache.SharedIndexInformerOptions{
+		Indexers:          cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
+		ObjectDescription: r.Name,
+	})
+	if o.Transform != nil {
+		// Only fails once the informer runs.
+		_ = inf.SetTransform(o.Transform)
+	}
+	return &Informer[T]{inf: inf}
+}
+
+// Run fills the cache and keeps it current until ctx ends.
+func (i *Informer[T]) Run(ctx context.Context) { i.inf.RunWithContext(ctx) }
+
+// HasSynced reports whether the first list is in the cache.
+func (i *Informer[T]) HasSynced() bool { return i.inf.HasSynced() }
+
+// Get returns the cached object with this key.
+func (i *Informer[T]) Get(key types.NamespacedName) (T, bool) {
+	k := key.Name
+	if key.Namespace != "" {
+		k = key.Namespace + "/" + key.Name
+	}
+	obj, ok, err := i.inf.GetStore().GetByKey(k)
+	if err != nil || !ok {
+		var zero T
+		return zero, false
+	}
+	t, ok := obj.(T)
+	return t, ok
+}
+
+// List returns every cached object, in no order.
+func (i *Informer[T]) List() []T { return typed[T](i.inf.GetStore().List()) }
+
+// InNamespace returns the cached objects of one namespace.
+func (i *Informer[T]) InNamespace(ns string) []T {
+	objs, err := i.inf.GetIndexer().ByIndex(cache.NamespaceIndex, ns)
+	if err != nil {
+		return nil
+	}
+	return typed[T](objs)
+}
+
+func typed[T Object](objs []any) []T {
+	out := make([]T, 0, len(objs))
+	for _, o := range objs {
+		if t, ok := o.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Handler is told about changes; nil functions are skipped. Delete gets
+// the last state the cache knew, which may be older than the deletion.
+type Handler[T Object] struct {
+	Add    func(T)
+	Update func(old, new T)
+	Delete func(T)
+}
+
+// Handle adds h; call it before Run. Resync is the period at which h gets
+// Update(o, o) for every cached object; 0 means never.
+func (i *Informer[T]) Handle(h Handler[T], resync time.Duration) error {
+	_, err := i.inf.AddEventHandlerWithResyncPeriod(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			if t, ok := obj.(T); ok && h.Add != nil {
+				h.Add(t)
+			}
+		},
+		UpdateFunc: func(oldObj, newObj any) {
+			o, ok1 := oldObj.(T)
+			n, ok2 := newObj.(T)
+			if ok1 && ok2 && h.Update != nil {
+				h.Update(o, n)
+			}
+		},
+		DeleteFunc: func(obj any) {
+			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = d.Obj
+			}
+			if t, ok := obj.(T); ok && h.Delete != nil {
+				h.Delete(t)
+			}
+		},
+	}, resync)
+	return err
+}
+
+// OnAny is a Handler that calls f on every change.
+func OnAny[T Object](f func(T)) Handler[T] {
+	return Handler[T]{Add: f, Update: func(_, n T) { f(n) }, Delete: f}
+}
+
+// KeyOf is an object's namespace and name.
+func KeyOf(o metav1.Object) types.NamespacedName {
+	return types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}
+}
+
+// Synced is what WaitForSync waits for.
+type Synced interface{ HasSynced() bool }
+
+// WaitForSync waits until every informer has its first list, or ctx ends.
+func WaitForSync(ctx context.Context, infs ...Synced) bool {
+	fns := make([]cache.InformerSynced, len(infs))
+	for i, inf := range infs {
+		fns[i] = inf.HasSynced
+	}
+	return cache.WaitForCacheSync(ctx.Done(), fns...)
+}
+
+// Values copies the structs that ptrs point to (shallowly), for code that
+// takes slices of values.
+func Values[T any](ptrs []*T) []T {
+	out := make([]T, len(ptrs))
+	for i, p := range ptrs {
+		out[i] = *p
+	}
+	return out
+}
