@@ -11,11 +11,15 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	ctrl "sigs.k8s.io/controller-runtime"
+	kubeconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/ironlb/ironlb/internal/kube"
 	"github.com/ironlb/ironlb/speaker/internal/app"
 	"github.com/ironlb/ironlb/speaker/internal/members"
 )
@@ -25,7 +29,7 @@ func main() { os.Exit(run()) }
 func run() int {
 	o := app.Defaults()
 	fs := flag.NewFlagSet("speaker", flag.ContinueOnError)
-	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; empty means in-cluster or $KUBECONFIG")
+	kubeconfigPath := fs.String("kubeconfig", "", "path to a kubeconfig; empty means in-cluster or $KUBECONFIG")
 	fs.StringVar(&o.NodeName, "node-name", os.Getenv("NODE_NAME"), "name of the Node this speaker runs on")
 	fs.StringVar(&o.Namespace, "namespace", envOr("POD_NAMESPACE", o.Namespace), "namespace of the Secrets that BGPPeers refer to")
 	fs.BoolVar(&o.ServeClassless, "serve-classless", o.ServeClassless, "also announce LoadBalancer Services without spec.loadBalancerClass (must match the controller)")
@@ -55,9 +59,18 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "speaker:", err)
 		return 2
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
+	logf.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
+	o.Log = logf.Log.WithName("speaker")
 
-	cfg, err := restConfig(*kubeconfig)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := kube.RegisterClientMetrics(reg); err != nil {
+		fmt.Fprintln(os.Stderr, "speaker:", err)
+		return 1
+	}
+	o.Registry = reg
+
+	cfg, err := restConfig(*kubeconfigPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "speaker:", err)
 		return 1
@@ -71,11 +84,11 @@ func run() int {
 	return 0
 }
 
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	if kubeconfig != "" {
-		return clientcmd.BuildConfigFromFlags("", kubeconfig)
+func restConfig(path string) (*rest.Config, error) {
+	if path != "" {
+		return clientcmd.BuildConfigFromFlags("", path)
 	}
-	return ctrl.GetConfig()
+	return kubeconfig.GetConfig()
 }
 
 func envOr(name, def string) string {

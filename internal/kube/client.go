@@ -7,9 +7,10 @@
 // register every built-in API group in one scheme, which links the code and
 // tables of all of them into the binary; the kernel then keeps most of those
 // pages resident, about 30 MB of the controller's memory before it caches a
-// single object. This package registers core/v1, coordination/v1,
-// events.k8s.io/v1 and ironlb.io/v1alpha1 only; deps_test keeps it (and the
-// controller's binary) off controller-runtime and client-go's clientset.
+// single object. This package registers core/v1, discovery.k8s.io/v1,
+// coordination/v1, events.k8s.io/v1 and ironlb.io/v1alpha1 only; TestDeps
+// keeps it (and the binaries) off controller-runtime's client and manager
+// and client-go's clientset.
 package kube
 
 import (
@@ -21,6 +22,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -51,6 +53,7 @@ var (
 	Namespaces       = Resource{"", "v1", "namespaces", false}
 	Nodes            = Resource{"", "v1", "nodes", false}
 	Secrets          = Resource{"", "v1", "secrets", true}
+	EndpointSlices   = Resource{"discovery.k8s.io", "v1", "endpointslices", true}
 	Leases           = Resource{"coordination.k8s.io", "v1", "leases", true}
 	Events           = Resource{"events.k8s.io", "v1", "events", true}
 	IPPools          = Resource{ironlbv1.GroupVersion.Group, ironlbv1.GroupVersion.Version, "ippools", false}
@@ -65,7 +68,7 @@ var (
 func NewScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
-		corev1.AddToScheme, coordinationv1.AddToScheme, eventsv1.AddToScheme, ironlbv1.AddToScheme,
+		corev1.AddToScheme, discoveryv1.AddToScheme, coordinationv1.AddToScheme, eventsv1.AddToScheme, ironlbv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			return nil, err
@@ -91,7 +94,7 @@ func New(cfg *rest.Config) (*Client, error) {
 	codecs := serializer.NewCodecFactory(sch).WithoutConversion()
 	c := &Client{Scheme: sch, groups: map[schema.GroupVersion]*rest.RESTClient{}}
 	for _, gv := range []schema.GroupVersion{
-		corev1.SchemeGroupVersion, coordinationv1.SchemeGroupVersion, eventsv1.SchemeGroupVersion, ironlbv1.GroupVersion,
+		corev1.SchemeGroupVersion, discoveryv1.SchemeGroupVersion, coordinationv1.SchemeGroupVersion, eventsv1.SchemeGroupVersion, ironlbv1.GroupVersion,
 	} {
 		rc := rest.CopyConfig(cfg)
 		rc.GroupVersion = &gv

@@ -156,3 +156,22 @@ func Values[T any](ptrs []*T) []T {
 	}
 	return out
 }
+
+// Group runs fns until ctx ends or one of them fails, then ends the
+// context of the others and waits for them. It returns the first error.
+func Group(ctx context.Context, fns ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(fns))
+	for _, f := range fns {
+		go func() { errs <- f(ctx) }()
+	}
+	var first error
+	for range fns {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}

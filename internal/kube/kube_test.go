@@ -26,7 +26,7 @@ var env *testenv.Env
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
 
-// TestDeps: the package, and the controller built on it, link no
+// TestDeps: the package, and the binaries built on it, link no
 // clientset and no controller-runtime client, cache or manager; those are
 // what register every API group (see the package comment).
 func TestDeps(t *testing.T) {
@@ -37,6 +37,7 @@ func TestDeps(t *testing.T) {
 	}
 	deptest.Forbid(t, "github.com/ironlb/ironlb/internal/kube", forbidden...)
 	deptest.Forbid(t, "github.com/ironlb/ironlb/controller", forbidden...)
+	deptest.Forbid(t, "github.com/ironlb/ironlb/speaker", forbidden...)
 }
 
 func newClient(t *testing.T) *kube.Client {

@@ -8,15 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/pprof"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -242,17 +238,6 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 
-	// Everything started below stops when Run returns: cancel runs
-	// before the wait.
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for _, inf := range c.all() {
-		wg.Go(func() { inf.Run(ctx) })
-	}
-	wg.Go(func() { _ = recorder.Start(ctx) })
-
 	// Ready once the caches are synced, whether leader or standby: a
 	// standby is ready to take over.
 	synced := func() bool {
@@ -263,38 +248,53 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		}
 		return true
 	}
-	if err := serve(ctx, &wg, log, o, reg, synced); err != nil {
-		return err
-	}
-
-	if !kube.WaitForSync(ctx, c.synced()...) {
-		return nil // ctx ended
-	}
-	lead := func(ctx context.Context) {
-		var lwg sync.WaitGroup
-		lwg.Go(func() { _ = poolChanged.Start(ctx) })
-		lwg.Go(func() { _ = retry.Start(ctx) })
-		for _, q := range queues {
-			lwg.Go(func() { q.Run(ctx) })
-		}
-		lwg.Wait()
-	}
-	if !o.LeaderElection {
-		lead(ctx)
-		return nil
-	}
-	lease := types.NamespacedName{Namespace: o.LeaderElectionNamespace, Name: o.LeaderElectionID}
-	id := kube.Identity()
-	return kc.Lead(ctx, kube.Election{
-		Lease: lease, Identity: id,
-		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
-		OnLeading: func(ctx context.Context) {
-			recorder.Eventf(&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: lease.Namespace, Name: lease.Name}}, nil,
-				corev1.EventTypeNormal, "LeaderElection", "Lead", "%s became the leader", id)
-			lead(ctx)
+	g, _ := reg.(prometheus.Gatherer)
+	runs := kube.Serve(log, kube.Endpoints{
+		Metrics: o.MetricsAddr, Gatherer: g, Health: o.HealthAddr, Pprof: o.PprofAddr,
+		Ready: func() error {
+			if !synced() {
+				return errors.New("caches not synced")
+			}
+			return nil
 		},
-		Log: log.WithName("leader"), Metrics: km,
 	})
+	for _, inf := range c.all() {
+		runs = append(runs, func(ctx context.Context) error { inf.Run(ctx); return nil })
+	}
+	runs = append(runs, recorder.Start)
+
+	// The reconcilers run on the leader only, once the caches are synced.
+	lead := func(ctx context.Context) {
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = poolChanged.Start(ctx) })
+		wg.Go(func() { _ = retry.Start(ctx) })
+		for _, q := range queues {
+			wg.Go(func() { q.Run(ctx) })
+		}
+		wg.Wait()
+	}
+	runs = append(runs, func(ctx context.Context) error {
+		if !kube.WaitForSync(ctx, c.synced()...) {
+			return nil // ctx ended
+		}
+		if !o.LeaderElection {
+			lead(ctx)
+			return nil
+		}
+		lease := types.NamespacedName{Namespace: o.LeaderElectionNamespace, Name: o.LeaderElectionID}
+		id := kube.Identity()
+		return kc.Lead(ctx, kube.Election{
+			Lease: lease, Identity: id,
+			LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
+			OnLeading: func(ctx context.Context) {
+				recorder.Eventf(&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: lease.Namespace, Name: lease.Name}}, nil,
+					corev1.EventTypeNormal, "LeaderElection", "Lead", "%s became the leader", id)
+				lead(ctx)
+			},
+			Log: log.WithName("leader"), Metrics: km,
+		})
+	})
+	return kube.Group(ctx, runs...)
 }
 
 // caches are the controller's informers.
@@ -331,58 +331,3 @@ func (c *caches) synced() []kube.Synced {
 func (c *caches) IPPools() []*ironlbv1.IPPool     { return c.pools.List() }
 func (c *caches) Namespaces() []*corev1.Namespace { return c.namespaces.List() }
 func (c *caches) Services() []*corev1.Service     { return c.services.List() }
-
-// serve starts the metrics, health and pprof endpoints that o asks for;
-// they stop when ctx ends.
-func serve(ctx context.Context, wg *sync.WaitGroup, log logr.Logger, o Options, reg prometheus.Registerer, synced func() bool) error {
-	muxes := map[string]*http.ServeMux{}
-	if on(o.MetricsAddr) {
-		m := http.NewServeMux()
-		if g, ok := reg.(prometheus.Gatherer); ok {
-			m.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-		}
-		muxes[o.MetricsAddr] = m
-	}
-	if on(o.HealthAddr) {
-		m := http.NewServeMux()
-		m.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
-		m.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-			if !synced() {
-				http.Error(w, "caches not synced", http.StatusServiceUnavailable)
-				return
-			}
-			_, _ = w.Write([]byte("ok"))
-		})
-		muxes[o.HealthAddr] = m
-	}
-	if on(o.PprofAddr) {
-		m := http.NewServeMux()
-		m.HandleFunc("/debug/pprof/", pprof.Index)
-		m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		m.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		m.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		muxes[o.PprofAddr] = m
-	}
-	for addr, mux := range muxes {
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", addr, err)
-		}
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		wg.Go(func() {
-			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error(err, "HTTP server stopped", "address", addr)
-			}
-		})
-		wg.Go(func() {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-		})
-	}
-	return nil
-}
-
-func on(addr string) bool { return addr != "" && addr != "0" }

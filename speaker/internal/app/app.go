@@ -8,28 +8,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/eventsink"
-	"github.com/ironlb/ironlb/internal/scheme"
+	"github.com/ironlb/ironlb/internal/kube"
 	"github.com/ironlb/ironlb/speaker/internal/bgp"
 	"github.com/ironlb/ironlb/speaker/internal/layer2"
 	"github.com/ironlb/ironlb/speaker/internal/members"
@@ -66,9 +57,12 @@ type Options struct {
 	// L2Announcements.
 	Layer2 bool
 
-	// Registry receives the metrics; nil means controller-runtime's global
-	// registry, which the metrics endpoint serves.
+	// Registry receives the metrics, and the metrics endpoint serves it
+	// when it is also a prometheus.Gatherer; nil means a new registry.
 	Registry prometheus.Registerer
+	// Log is the speaker's logger; the zero Logger means
+	// controller-runtime's global one (set by main).
+	Log logr.Logger
 }
 
 // Defaults returns the options the binary starts with.
@@ -129,54 +123,49 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	log := o.Log
+	if log.GetSink() == nil {
+		log = logf.Log.WithName("speaker")
+	}
+	log = log.WithValues("node", o.NodeName)
 	cfg = rest.CopyConfig(cfg)
-	// JSON, not protobuf: the speaker creates a custom resource (its
-	// SpeakerStatus), which has no protobuf encoding, and its traffic is
-	// small.
 	cfg.QPS, cfg.Burst = o.QPS, o.Burst
-	sch, err := scheme.New()
+	kc, err := kube.New(cfg)
 	if err != nil {
 		return err
 	}
 	reg := o.Registry
 	if reg == nil {
-		reg = ctrlmetrics.Registry
-	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 sch,
-		Metrics:                metricsserver.Options{BindAddress: o.MetricsAddr},
-		HealthProbeBindAddress: o.HealthAddr,
-		PprofBindAddress:       o.PprofAddr,
-		Cache: cache.Options{
-			DefaultTransform: slim,
-			ByObject: map[client.Object]cache.ByObject{
-				// Only our namespace's Secrets. Every Node (slimmed):
-				// layer-2 elections rank all of them.
-				&corev1.Secret{}: {Namespaces: map[string]cache.Config{o.Namespace: {}}},
-			},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("create manager: %w", err)
+		reg = prometheus.NewRegistry()
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return err
 	}
-	log := ctrl.Log.WithName("speaker").WithValues("node", o.NodeName)
+	// The caches, slimmed to what a pass reads; Secrets only of our
+	// namespace; every Node, since layer-2 elections rank all of them.
+	c := &caches{
+		services: kube.NewInformer(kc, kube.Services, &corev1.Service{}, kube.InformerOptions{Transform: slim}),
+		slices:   kube.NewInformer(kc, kube.EndpointSlices, &discoveryv1.EndpointSlice{}, kube.InformerOptions{Transform: slim}),
+		nodes:    kube.NewInformer(kc, kube.Nodes, &corev1.Node{}, kube.InformerOptions{Transform: slim}),
+		secrets:  kube.NewInformer(kc, kube.Secrets, &corev1.Secret{}, kube.InformerOptions{Transform: slim, Namespace: o.Namespace}),
+		pools:    kube.NewInformer(kc, kube.IPPools, &v1alpha1.IPPool{}, kube.InformerOptions{Transform: slim}),
+		l2s:      kube.NewInformer(kc, kube.L2Announcements, &v1alpha1.L2Announcement{}, kube.InformerOptions{Transform: slim}),
+		peers:    kube.NewInformer(kc, kube.BGPPeers, &v1alpha1.BGPPeer{}, kube.InformerOptions{Transform: slim}),
+		anns:     kube.NewInformer(kc, kube.BGPAnnouncements, &v1alpha1.BGPAnnouncement{}, kube.InformerOptions{Transform: slim}),
+	}
+
 	speaker := bgp.New(log.WithName("bgp"), bgp.Options{})
-	recorder := eventsink.New(eventCreator{mgr.GetClient()}, sch, log.WithName("events"), eventsink.Options{
+	recorder := eventsink.New(kc, kc.Scheme, log.WithName("events"), eventsink.Options{
 		Controller: "ironlb-speaker", Instance: "ironlb-speaker-" + o.NodeName,
 	})
-	if err := mgr.Add(recorder); err != nil {
-		return err
-	}
 	r := &runner{
-		opts: o, client: mgr.GetClient(), bgp: speaker, clock: clock.RealClock{}, metrics: m,
+		opts: o, client: kc, caches: c, bgp: speaker, clock: clock.RealClock{}, metrics: m,
 		events:   serviceEvents{recorder: recorder, node: o.NodeName},
 		l2events: ownerEvents{recorder: recorder, node: o.NodeName},
 	}
 	l := newLoop(log, "plan", o.PassInterval, o.PassBurst, clock.RealClock{}, r.pass)
+	runs := []func(context.Context) error{speaker.Run, l.Start, recorder.Start}
 	if o.Layer2 {
 		ann, err := layer2.New(log.WithName("layer2"), layer2.Options{})
 		if err != nil {
@@ -191,7 +180,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		lr := &layer2Runnable{watcher: watcher, ann: ann, loop: l}
 		if o.Memberlist.Enabled {
 			lr.start = func(ctx context.Context) (*members.Members, error) {
-				m, bind, err := newMembers(ctx, log.WithName("members"), mgr.GetAPIReader(), o)
+				m, bind, err := newMembers(ctx, log.WithName("members"), kc, o)
 				if err != nil {
 					return nil, err
 				}
@@ -199,18 +188,9 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 				return m, nil
 			}
 		}
-		if err := mgr.Add(lr); err != nil {
-			return err
-		}
+		runs = append(runs, lr.Start)
 	}
-
-	if err := mgr.Add(manager.RunnableFunc(speaker.Run)); err != nil {
-		return err
-	}
-	if err := mgr.Add(l); err != nil {
-		return err
-	}
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+	runs = append(runs, func(ctx context.Context) error {
 		for {
 			select {
 			case <-ctx.Done():
@@ -219,63 +199,57 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 				l.Poke()
 			}
 		}
-	})); err != nil {
+	})
+
+	// Every change pokes the plan loop, except those of Services without
+	// an address and of their EndpointSlices (see relevant.go).
+	poke := func() { l.Poke() }
+	err = errors.Join(
+		c.services.Handle(filtered(poke, func(s *corev1.Service) bool { return announced(s, o.ServeClassless) }), 0),
+		c.slices.Handle(filtered(poke, func(s *discoveryv1.EndpointSlice) bool {
+			return sliceMatters(c.services.Get, s, o.ServeClassless)
+		}), 0),
+		c.nodes.Handle(kube.OnAny(func(*corev1.Node) { poke() }), 0),
+		c.secrets.Handle(kube.OnAny(func(*corev1.Secret) { poke() }), 0),
+		c.pools.Handle(kube.OnAny(func(*v1alpha1.IPPool) { poke() }), 0),
+		c.l2s.Handle(kube.OnAny(func(*v1alpha1.L2Announcement) { poke() }), 0),
+		c.peers.Handle(kube.OnAny(func(*v1alpha1.BGPPeer) { poke() }), 0),
+		c.anns.Handle(kube.OnAny(func(*v1alpha1.BGPAnnouncement) { poke() }), 0),
+	)
+	if err != nil {
 		return err
 	}
-	poke := toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { l.Poke() },
-		UpdateFunc: func(any, any) { l.Poke() },
-		DeleteFunc: func(any) { l.Poke() },
+	for _, inf := range c.all() {
+		runs = append(runs, func(ctx context.Context) error { inf.Run(ctx); return nil })
 	}
-	// The watches are set up once the manager runs, not before: setting
-	// one up asks the apiserver, and the health endpoints must answer
-	// (alive, not ready) even while it cannot be reached.
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		for _, obj := range []client.Object{
-			&corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Node{}, &corev1.Secret{},
-			&v1alpha1.IPPool{}, &v1alpha1.L2Announcement{}, &v1alpha1.BGPPeer{}, &v1alpha1.BGPAnnouncement{},
-		} {
-			inf, err := mgr.GetCache().GetInformer(ctx, obj)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return fmt.Errorf("watch %T: %w", obj, err)
+	// Alive while the process runs; ready once the first plan is applied:
+	// routes handed to GoBGP and the layer-2 addresses answered. A rolling
+	// update moves on only then.
+	g, _ := reg.(prometheus.Gatherer)
+	runs = append(runs, kube.Serve(log, kube.Endpoints{
+		Metrics: o.MetricsAddr, Gatherer: g, Health: o.HealthAddr, Pprof: o.PprofAddr,
+		Ready: func() error {
+			if !r.applied.Load() {
+				return errors.New("no plan applied yet")
 			}
-			handler := poke
-			switch obj.(type) {
-			case *corev1.Service:
-				handler = filteredPoke(l.Poke, func(x any) bool { return announced(x, o.ServeClassless) })
-			case *discoveryv1.EndpointSlice:
-				handler = filteredPoke(l.Poke, func(x any) bool { return sliceMatters(ctx, mgr.GetCache(), x, o.ServeClassless) })
-			}
-			if _, err := inf.AddEventHandler(handler); err != nil {
-				return fmt.Errorf("watch %T: %w", obj, err)
-			}
-		}
-		return nil
-	})); err != nil {
-		return err
-	}
-	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return err
-	}
-	// Ready once the first plan is applied: routes handed to GoBGP and the
-	// layer-2 addresses answered. A rolling update moves on only then.
-	if err := mgr.AddReadyzCheck("plan", func(*http.Request) error {
-		if !r.applied.Load() {
-			return errors.New("no plan applied yet")
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	return mgr.Start(logr.NewContext(ctx, log))
+			return nil
+		},
+	})...)
+	return kube.Group(logr.NewContext(ctx, log), runs...)
 }
 
-// eventCreator creates the recorder's Events with the manager's client.
-type eventCreator struct{ c client.Client }
+// caches are the speaker's informers.
+type caches struct {
+	services *kube.Informer[*corev1.Service]
+	slices   *kube.Informer[*discoveryv1.EndpointSlice]
+	nodes    *kube.Informer[*corev1.Node]
+	secrets  *kube.Informer[*corev1.Secret]
+	pools    *kube.Informer[*v1alpha1.IPPool]
+	l2s      *kube.Informer[*v1alpha1.L2Announcement]
+	peers    *kube.Informer[*v1alpha1.BGPPeer]
+	anns     *kube.Informer[*v1alpha1.BGPAnnouncement]
+}
 
-func (e eventCreator) CreateEvent(ctx context.Context, ev *eventsv1.Event) error {
-	return e.c.Create(ctx, ev)
+func (c *caches) all() []interface{ Run(context.Context) } {
+	return []interface{ Run(context.Context) }{c.services, c.slices, c.nodes, c.secrets, c.pools, c.l2s, c.peers, c.anns}
 }

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/tools/events"
 
+	"github.com/ironlb/ironlb/internal/eventsink"
 	"github.com/ironlb/ironlb/speaker/internal/announce"
 )
 
@@ -23,7 +23,7 @@ const (
 // first pass only remembers: a restarted speaker must not flood the API
 // with one Event per Service.
 type serviceEvents struct {
-	recorder events.EventRecorder
+	recorder eventsink.EventRecorder
 	node     string
 	last     map[string]announce.ServicePlan
 }
@@ -101,7 +101,7 @@ const (
 // once, not once per node; when nobody can own it, the last owner does.
 // Like serviceEvents, the first pass only remembers.
 type ownerEvents struct {
-	recorder events.EventRecorder
+	recorder eventsink.EventRecorder
 	node     string
 	last     map[netip.Addr]announce.L2Address
 	started  bool

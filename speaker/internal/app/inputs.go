@@ -2,16 +2,16 @@ package app
 
 import (
 	"context"
-	"fmt"
+
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/internal/kube"
 	"github.com/ironlb/ironlb/speaker/internal/announce"
 )
 
@@ -33,41 +33,26 @@ type inputs struct {
 
 // gather reads the whole state a node's plan depends on from the cache.
 func (r *runner) gather(ctx context.Context) (*inputs, error) {
-	in := config.Input{SecretNamespace: r.opts.Namespace}
-	var (
-		pools   v1alpha1.IPPoolList
-		l2s     v1alpha1.L2AnnouncementList
-		peers   v1alpha1.BGPPeerList
-		anns    v1alpha1.BGPAnnouncementList
-		secrets corev1.SecretList
-		svcs    corev1.ServiceList
-		slices  discoveryv1.EndpointSliceList
-		nodes   corev1.NodeList
-	)
-	for _, l := range []struct {
-		list client.ObjectList
-		opts []client.ListOption
-	}{
-		{&pools, nil}, {&l2s, nil}, {&peers, nil}, {&anns, nil},
-		{&secrets, []client.ListOption{client.InNamespace(r.opts.Namespace)}},
-		{&svcs, nil}, {&slices, nil}, {&nodes, nil},
-	} {
-		// Read-only: no copy of every cached object on every pass.
-		opts := append([]client.ListOption{client.UnsafeDisableDeepCopy}, l.opts...)
-		if err := r.client.List(ctx, l.list, opts...); err != nil {
-			return nil, fmt.Errorf("list %T: %w", l.list, err)
-		}
+	// The cache's own objects, read only; the parser takes values, so
+	// the configuration kinds (few) are copied shallowly.
+	c := r.caches
+	in := config.Input{
+		SecretNamespace:  r.opts.Namespace,
+		Pools:            kube.Values(c.pools.List()),
+		L2Announcements:  kube.Values(c.l2s.List()),
+		Peers:            kube.Values(c.peers.List()),
+		BGPAnnouncements: kube.Values(c.anns.List()),
+		Secrets:          kube.Values(c.secrets.InNamespace(r.opts.Namespace)),
 	}
-	in.Pools, in.L2Announcements, in.Peers, in.BGPAnnouncements = pools.Items, l2s.Items, peers.Items, anns.Items
-	in.Secrets = secrets.Items
+	svcs, slices, nodes := c.services.List(), c.slices.List(), kube.Values(c.nodes.List())
 	cfg, problems := config.Parse(in)
 
-	out := &inputs{cfg: cfg, peers: map[string]*config.Peer{}, problems: problems, nodes: nodes.Items}
+	out := &inputs{cfg: cfg, peers: map[string]*config.Peer{}, problems: problems, nodes: nodes}
 	// Without the Node there is no address and no labels: plan nothing.
 	var node corev1.Node
-	for i := range nodes.Items {
-		if nodes.Items[i].Name == r.opts.NodeName {
-			node = nodes.Items[i]
+	for i := range nodes {
+		if nodes[i].Name == r.opts.NodeName {
+			node = nodes[i]
 			out.nodeFound, out.nodeUID = true, node.UID
 		}
 	}
@@ -97,10 +82,9 @@ func (r *runner) gather(ctx context.Context) (*inputs, error) {
 			}
 		}
 	}
-	out.plan.Services = services(svcs.Items, slices.Items, r.opts.ServeClassless)
-	out.services = map[string]*corev1.Service{}
-	for i := range svcs.Items {
-		s := &svcs.Items[i]
+	out.plan.Services = services(svcs, slices, r.opts.ServeClassless)
+	out.services = make(map[string]*corev1.Service, len(svcs))
+	for _, s := range svcs {
 		out.services[s.Namespace+"/"+s.Name] = s
 	}
 	return out, nil
@@ -127,10 +111,9 @@ func announcement(a *config.BGPAnnouncement) announce.BGPAnnouncement {
 
 // services turns the LoadBalancer Services ironlb serves, with their
 // EndpointSlices, into the planner's form.
-func services(svcs []corev1.Service, slices []discoveryv1.EndpointSlice, classless bool) []announce.Service {
+func services(svcs []*corev1.Service, slices []*discoveryv1.EndpointSlice, classless bool) []announce.Service {
 	byService := map[types.NamespacedName][]*discoveryv1.EndpointSlice{}
-	for i := range slices {
-		s := &slices[i]
+	for _, s := range slices {
 		name := s.Labels[discoveryv1.LabelServiceName]
 		if name == "" {
 			continue
@@ -139,8 +122,7 @@ func services(svcs []corev1.Service, slices []discoveryv1.EndpointSlice, classle
 		byService[k] = append(byService[k], s)
 	}
 	var out []announce.Service
-	for i := range svcs {
-		svc := &svcs[i]
+	for _, svc := range svcs {
 		if !config.Served(svc, classless) {
 			continue
 		}

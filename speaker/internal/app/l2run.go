@@ -12,8 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ironlb/ironlb/internal/kube"
 	"github.com/ironlb/ironlb/speaker/internal/layer2"
 	"github.com/ironlb/ironlb/speaker/internal/members"
 )
@@ -43,7 +43,7 @@ const SecretKeyField = "secretkey"
 // newMembers resolves what the member list needs from the API (the node's
 // address, the gossip key), retrying until ctx ends: a speaker that cannot
 // read them cannot take part in layer-2 elections.
-func newMembers(ctx context.Context, log logr.Logger, api client.Reader, o Options) (*members.Members, netip.Addr, error) {
+func newMembers(ctx context.Context, log logr.Logger, api *kube.Client, o Options) (*members.Members, netip.Addr, error) {
 	mo := o.Memberlist
 	var (
 		bind netip.Addr
@@ -58,7 +58,7 @@ func newMembers(ctx context.Context, log logr.Logger, api client.Reader, o Optio
 			bind = a
 		} else {
 			var node corev1.Node
-			if err := api.Get(ctx, types.NamespacedName{Name: o.NodeName}, &node); err != nil {
+			if err := api.Get(ctx, kube.Nodes, types.NamespacedName{Name: o.NodeName}, &node); err != nil {
 				log.Error(err, "Reading the Node for the member-list address; retrying")
 				return false, nil
 			}
@@ -71,7 +71,7 @@ func newMembers(ctx context.Context, log logr.Logger, api client.Reader, o Optio
 		}
 		if mo.SecretName != "" {
 			var s corev1.Secret
-			if err := api.Get(ctx, types.NamespacedName{Namespace: o.Namespace, Name: mo.SecretName}, &s); err != nil {
+			if err := api.Get(ctx, kube.Secrets, types.NamespacedName{Namespace: o.Namespace, Name: mo.SecretName}, &s); err != nil {
 				log.Error(err, "Reading the member-list Secret; retrying", "secret", o.Namespace+"/"+mo.SecretName)
 				return false, nil
 			}

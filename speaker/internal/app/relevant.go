@@ -1,12 +1,12 @@
 package app
 
 import (
-	"context"
-
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/internal/kube"
 
 	"github.com/ironlb/ironlb/internal/config"
 )
@@ -31,8 +31,8 @@ func announced(obj any, serveClassless bool) bool {
 }
 
 // sliceMatters reports whether a change of an EndpointSlice can matter:
-// the Service it belongs to has an address (or is not known).
-func sliceMatters(ctx context.Context, cache client.Reader, obj any, serveClassless bool) bool {
+// the Service it belongs to has an address. get reads the Service cache.
+func sliceMatters(get func(types.NamespacedName) (*corev1.Service, bool), obj any, serveClassless bool) bool {
 	if t, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 		obj = t.Obj
 	}
@@ -44,31 +44,31 @@ func sliceMatters(ctx context.Context, cache client.Reader, obj any, serveClassl
 	if name == "" {
 		return false // no Service reads it
 	}
-	var svc corev1.Service
-	if err := cache.Get(ctx, client.ObjectKey{Namespace: es.Namespace, Name: name}, &svc); err != nil {
+	svc, ok := get(types.NamespacedName{Namespace: es.Namespace, Name: name})
+	if !ok {
 		// Not there (yet, or any more): the Service's own events poke
-		// the pass that reads this slice. Any other error: poke.
-		return client.IgnoreNotFound(err) != nil
+		// the pass that reads this slice.
+		return false
 	}
-	return announced(&svc, serveClassless)
+	return announced(svc, serveClassless)
 }
 
-// filteredPoke pokes on every change of obj for which matters holds,
+// filtered pokes on every change of an object for which matters holds,
 // before or after it.
-func filteredPoke(poke func(), matters func(obj any) bool) toolscache.ResourceEventHandlerFuncs {
-	return toolscache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) {
-			if matters(obj) {
+func filtered[T kube.Object](poke func(), matters func(T) bool) kube.Handler[T] {
+	return kube.Handler[T]{
+		Add: func(o T) {
+			if matters(o) {
 				poke()
 			}
 		},
-		UpdateFunc: func(old, obj any) {
-			if matters(old) || matters(obj) {
+		Update: func(old, o T) {
+			if matters(old) || matters(o) {
 				poke()
 			}
 		},
-		DeleteFunc: func(obj any) {
-			if matters(obj) {
+		Delete: func(o T) {
+			if matters(o) {
 				poke()
 			}
 		},

@@ -1,40 +1,21 @@
 package app
 
 import (
-	"context"
-	"errors"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// serviceCache is a Reader of Services by namespace/name; err, when set, is
-// what every Get returns.
-type serviceCache struct {
-	byKey map[string]*corev1.Service
-	err   error
-}
+// serviceCache is a Service cache by namespace/name.
+type serviceCache map[string]*corev1.Service
 
-func (s serviceCache) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
-	if s.err != nil {
-		return s.err
-	}
-	svc, ok := s.byKey[key.String()]
-	if !ok {
-		return apierrors.NewNotFound(schema.GroupResource{Resource: "services"}, key.Name)
-	}
-	*obj.(*corev1.Service) = *svc
-	return nil
-}
-
-func (s serviceCache) List(context.Context, client.ObjectList, ...client.ListOption) error {
-	return errors.New("not used")
+func (s serviceCache) get(key types.NamespacedName) (*corev1.Service, bool) {
+	svc, ok := s[key.String()]
+	return svc, ok
 }
 
 func lbService(name string, ingress ...string) *corev1.Service {
@@ -81,10 +62,10 @@ func TestAnnounced(t *testing.T) {
 }
 
 func TestSliceMatters(t *testing.T) {
-	cache := serviceCache{byKey: map[string]*corev1.Service{
+	cache := serviceCache{
 		"ns/up":      lbService("up", "203.0.113.1"),
 		"ns/pending": lbService("pending"),
-	}}
+	}
 	for _, tc := range []struct {
 		name  string
 		cache serviceCache
@@ -96,10 +77,9 @@ func TestSliceMatters(t *testing.T) {
 		{"its Service is gone", cache, slice("gone"), false},
 		{"no Service label", cache, slice(""), false},
 		{"tombstone", cache, toolscache.DeletedFinalStateUnknown{Obj: slice("up")}, true},
-		{"the cache fails", serviceCache{err: errors.New("broken")}, slice("pending"), true},
 		{"unknown object", cache, 42, true},
 	} {
-		if got := sliceMatters(context.Background(), tc.cache, tc.obj, true); got != tc.want {
+		if got := sliceMatters(tc.cache.get, tc.obj, true); got != tc.want {
 			t.Errorf("%s: sliceMatters = %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -109,20 +89,20 @@ func TestSliceMatters(t *testing.T) {
 // after it, so that losing an address is seen as well as gaining one.
 func TestFilteredPoke(t *testing.T) {
 	pokes := 0
-	h := filteredPoke(func() { pokes++ }, func(o any) bool { return announced(o, true) })
+	h := filtered(func() { pokes++ }, func(o *corev1.Service) bool { return announced(o, true) })
 	none, some := lbService("a"), lbService("a", "203.0.113.1")
 	for _, tc := range []struct {
 		name string
 		do   func()
 		want int
 	}{
-		{"created without an address", func() { h.OnAdd(none, false) }, 0},
-		{"gets its address", func() { h.OnUpdate(none, some) }, 1},
-		{"changes with it", func() { h.OnUpdate(some, some) }, 1},
-		{"loses it", func() { h.OnUpdate(some, none) }, 1},
-		{"changes without one", func() { h.OnUpdate(none, none) }, 0},
-		{"deleted with one", func() { h.OnDelete(some) }, 1},
-		{"deleted without", func() { h.OnDelete(none) }, 0},
+		{"created without an address", func() { h.Add(none) }, 0},
+		{"gets its address", func() { h.Update(none, some) }, 1},
+		{"changes with it", func() { h.Update(some, some) }, 1},
+		{"loses it", func() { h.Update(some, none) }, 1},
+		{"changes without one", func() { h.Update(none, none) }, 0},
+		{"deleted with one", func() { h.Delete(some) }, 1},
+		{"deleted without", func() { h.Delete(none) }, 0},
 	} {
 		pokes = 0
 		tc.do()

@@ -13,9 +13,9 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/internal/kube"
 	"github.com/ironlb/ironlb/speaker/internal/announce"
 	"github.com/ironlb/ironlb/speaker/internal/bgp"
 )
@@ -32,7 +32,8 @@ type Announcer interface {
 // runner is one node's reconcile pass: gather, plan, apply, report.
 type runner struct {
 	opts    Options
-	client  client.Client
+	client  *kube.Client
+	caches  *caches
 	bgp     Announcer
 	clock   clock.Clock
 	metrics *metrics

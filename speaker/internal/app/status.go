@@ -11,10 +11,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/internal/kube"
 	"github.com/ironlb/ironlb/speaker/internal/announce"
 	"github.com/ironlb/ironlb/speaker/internal/bgp"
 )
@@ -135,7 +135,7 @@ func readyCondition(in *inputs, plan announce.Plan, l2plan announce.L2Plan, appl
 func (r *runner) write(ctx context.Context, w *statusWrite) error {
 	var ss v1alpha1.SpeakerStatus
 	key := types.NamespacedName{Name: r.opts.NodeName}
-	err := r.client.Get(ctx, key, &ss)
+	err := r.client.Get(ctx, kube.SpeakerStatuses, key, &ss)
 	if apierrors.IsNotFound(err) {
 		ss = v1alpha1.SpeakerStatus{ObjectMeta: metav1.ObjectMeta{Name: r.opts.NodeName}}
 		if w.nodeUID != "" {
@@ -144,10 +144,10 @@ func (r *runner) write(ctx context.Context, w *statusWrite) error {
 				APIVersion: "v1", Kind: "Node", Name: r.opts.NodeName, UID: w.nodeUID,
 			}}
 		}
-		if err = r.client.Create(ctx, &ss); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err = r.client.Create(ctx, kube.SpeakerStatuses, "", &ss, nil); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("create SpeakerStatus %s: %w", key.Name, err)
 		}
-		err = r.client.Get(ctx, key, &ss)
+		err = r.client.Get(ctx, kube.SpeakerStatuses, key, &ss)
 	}
 	if err != nil {
 		return fmt.Errorf("get SpeakerStatus %s: %w", key.Name, err)
@@ -156,7 +156,11 @@ func (r *runner) write(ctx context.Context, w *statusWrite) error {
 	ss.Status.Sessions = w.sessions
 	ss.Status.L2 = w.l2
 	meta.SetStatusCondition(&ss.Status.Conditions, w.ready)
-	if err := r.client.Status().Patch(ctx, &ss, client.MergeFrom(before)); err != nil {
+	body, err := kube.MergePatch(before, &ss)
+	if err != nil {
+		return err
+	}
+	if err := r.client.Patch(ctx, kube.SpeakerStatuses, key, "status", types.MergePatchType, body, ""); err != nil {
 		return fmt.Errorf("update SpeakerStatus %s: %w", key.Name, err)
 	}
 	return nil
