@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -145,9 +146,10 @@ func TestRestartKeepsAddresses(t *testing.T) {
 
 // TestLeaderFailoverUnderBurst: two replicas, 500 Services created at once,
 // the leader stopped in the middle: every Service gets an address and no two
-// share one.
+// share one, and each replica records an Event on the Lease when it leads.
 func TestLeaderFailoverUnderBurst(t *testing.T) {
 	const n = 500
+	start := time.Now().Add(-time.Second) // Event times have microseconds; the clocks are one
 	stopFirst := startController(t, testOptions())
 	ns := namespace(t, nil)
 	create(t, ipPool("burst", "198.18.8.0/22"))
@@ -180,4 +182,22 @@ func TestLeaderFailoverUnderBurst(t *testing.T) {
 	stopFirst()
 	<-done
 	allAllocated(t, ns, n+1)
+
+	eventually(t, 30*time.Second, func(ctx context.Context) error {
+		var list eventsv1.EventList
+		if err := env.Client.List(ctx, &list, client.InNamespace("ironlb-system")); err != nil {
+			return err
+		}
+		leaders := map[string]bool{}
+		for _, e := range list.Items {
+			if e.Reason == "LeaderElection" && e.Regarding.Kind == "Lease" && e.Regarding.Name == "ironlb-controller" &&
+				e.EventTime.After(start) {
+				leaders[e.Note] = true
+			}
+		}
+		if len(leaders) < 2 {
+			return fmt.Errorf("LeaderElection Events on the Lease since the test started: %v, want one per replica", leaders)
+		}
+		return nil
+	})
 }
