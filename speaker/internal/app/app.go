@@ -112,8 +112,8 @@ func (o Options) Validate() error {
 // +kubebuilder:rbac:groups="",resources=services;nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ironlb.io,resources=ippools;l2announcements;bgppeers;bgpannouncements,verbs=get;list;watch
-// +kubebuilder:rbac:groups=ironlb.io,resources=speakerstatuses,verbs=get;list;watch;create
-// +kubebuilder:rbac:groups=ironlb.io,resources=speakerstatuses/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=ironlb.io,resources=speakerstatuses,verbs=get;create
+// +kubebuilder:rbac:groups=ironlb.io,resources=speakerstatuses/status,verbs=patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",namespace=ironlb-system,resources=secrets,verbs=get;list;watch
 
