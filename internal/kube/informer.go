@@ -135,11 +135,14 @@ func KeyOf(o metav1.Object) types.NamespacedName {
 	return types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}
 }
 
-// Synced is what WaitForSync waits for.
-type Synced interface{ HasSynced() bool }
+// Cache is an Informer of any type.
+type Cache interface {
+	Run(ctx context.Context)
+	HasSynced() bool
+}
 
 // WaitForSync waits until every informer has its first list, or ctx ends.
-func WaitForSync(ctx context.Context, infs ...Synced) bool {
+func WaitForSync[S interface{ HasSynced() bool }](ctx context.Context, infs ...S) bool {
 	fns := make([]cache.InformerSynced, len(infs))
 	for i, inf := range infs {
 		fns[i] = inf.HasSynced

@@ -274,7 +274,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		wg.Wait()
 	}
 	runs = append(runs, func(ctx context.Context) error {
-		if !kube.WaitForSync(ctx, c.synced()...) {
+		if !kube.WaitForSync(ctx, c.all()...) {
 			return nil // ctx ended
 		}
 		if !o.LeaderElection {
@@ -310,21 +310,8 @@ type caches struct {
 	speakers   *kube.Informer[*ironlbv1.SpeakerStatus]
 }
 
-type runnable interface {
-	Run(ctx context.Context)
-	HasSynced() bool
-}
-
-func (c *caches) all() []runnable {
-	return []runnable{c.services, c.namespaces, c.nodes, c.secrets, c.pools, c.l2s, c.peers, c.anns, c.speakers}
-}
-
-func (c *caches) synced() []kube.Synced {
-	var out []kube.Synced
-	for _, r := range c.all() {
-		out = append(out, r)
-	}
-	return out
+func (c *caches) all() []kube.Cache {
+	return []kube.Cache{c.services, c.namespaces, c.nodes, c.secrets, c.pools, c.l2s, c.peers, c.anns, c.speakers}
 }
 
 // ipam.Cache:

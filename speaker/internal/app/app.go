@@ -165,7 +165,16 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		l2events: ownerEvents{recorder: recorder, node: o.NodeName},
 	}
 	l := newLoop(log, "plan", o.PassInterval, o.PassBurst, clock.RealClock{}, r.pass)
-	runs := []func(context.Context) error{speaker.Run, l.Start, recorder.Start}
+	// No pass before every cache holds its first list: a pass over a
+	// partial cache would withdraw what it does not see yet, the routes a
+	// router keeps for a restarting speaker (graceful restart) among them.
+	plan := func(ctx context.Context) error {
+		if !kube.WaitForSync(ctx, c.all()...) {
+			return nil // ctx ended
+		}
+		return l.Start(ctx)
+	}
+	runs := []func(context.Context) error{speaker.Run, plan, recorder.Start}
 	if o.Layer2 {
 		ann, err := layer2.New(log.WithName("layer2"), layer2.Options{})
 		if err != nil {
@@ -250,6 +259,6 @@ type caches struct {
 	anns     *kube.Informer[*v1alpha1.BGPAnnouncement]
 }
 
-func (c *caches) all() []interface{ Run(context.Context) } {
-	return []interface{ Run(context.Context) }{c.services, c.slices, c.nodes, c.secrets, c.pools, c.l2s, c.peers, c.anns}
+func (c *caches) all() []kube.Cache {
+	return []kube.Cache{c.services, c.slices, c.nodes, c.secrets, c.pools, c.l2s, c.peers, c.anns}
 }
