@@ -178,3 +178,16 @@ func Group(ctx context.Context, fns ...func(context.Context) error) error {
 	}
 	return first
 }
+
+// AfterSync returns run, to be started only once every cache has its first
+// list: work that reads a partial cache would act on objects it does not
+// see yet (a speaker would withdraw their routes). It returns nil without
+// running if ctx ends first.
+func AfterSync(caches []Cache, run func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if !WaitForSync(ctx, caches...) {
+			return nil
+		}
+		return run(ctx)
+	}
+}

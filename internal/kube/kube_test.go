@@ -280,3 +280,50 @@ func TestLead(t *testing.T) {
 		t.Errorf("%s still runs as leader", got)
 	}
 }
+
+// fakeCache is a Cache whose sync the test decides.
+type fakeCache struct{ synced atomic.Bool }
+
+func (f *fakeCache) Run(ctx context.Context) { <-ctx.Done() }
+func (f *fakeCache) HasSynced() bool         { return f.synced.Load() }
+
+// TestAfterSync: the work starts only once every cache has synced, and
+// not at all when the context ends first.
+func TestAfterSync(t *testing.T) {
+	a, b := &fakeCache{}, &fakeCache{}
+	var started atomic.Bool
+	run := kube.AfterSync([]kube.Cache{a, b}, func(ctx context.Context) error {
+		started.Store(true)
+		<-ctx.Done()
+		return nil
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	a.synced.Store(true)
+	time.Sleep(300 * time.Millisecond) // client-go polls every 100 ms
+	if started.Load() {
+		t.Fatal("started with one cache not synced")
+	}
+	b.synced.Store(true)
+	eventually(t, 10*time.Second, func() error {
+		if !started.Load() {
+			return errors.New("not started with every cache synced")
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	never := kube.AfterSync([]kube.Cache{&fakeCache{}}, func(context.Context) error {
+		t.Error("started without a synced cache")
+		return nil
+	})
+	ctx, cancel = context.WithCancel(t.Context())
+	cancel()
+	if err := never(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -273,10 +273,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		}
 		wg.Wait()
 	}
-	runs = append(runs, func(ctx context.Context) error {
-		if !kube.WaitForSync(ctx, c.all()...) {
-			return nil // ctx ended
-		}
+	runs = append(runs, kube.AfterSync(c.all(), func(ctx context.Context) error {
 		if !o.LeaderElection {
 			lead(ctx)
 			return nil
@@ -293,7 +290,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 			},
 			Log: log.WithName("leader"), Metrics: km,
 		})
-	})
+	}))
 	return kube.Group(ctx, runs...)
 }
 

@@ -168,13 +168,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	// No pass before every cache holds its first list: a pass over a
 	// partial cache would withdraw what it does not see yet, the routes a
 	// router keeps for a restarting speaker (graceful restart) among them.
-	plan := func(ctx context.Context) error {
-		if !kube.WaitForSync(ctx, c.all()...) {
-			return nil // ctx ended
-		}
-		return l.Start(ctx)
-	}
-	runs := []func(context.Context) error{speaker.Run, plan, recorder.Start}
+	runs := []func(context.Context) error{speaker.Run, kube.AfterSync(c.all(), l.Start), recorder.Start}
 	if o.Layer2 {
 		ann, err := layer2.New(log.WithName("layer2"), layer2.Options{})
 		if err != nil {
