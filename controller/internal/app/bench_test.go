@@ -31,8 +31,9 @@ import (
 // BenchmarkPendingServicesAllocated measures end to end, against the real
 // apiserver: 1,000 Services wait without a pool; the clock starts when the
 // pool is created and stops when every Service's status says Allocated.
-// The controller authenticates with a ServiceAccount token, as in a
-// cluster. Run with -benchtime=1x.
+// The controller authenticates with a ServiceAccount token bound to the
+// install's roles (config/rbac/controller), as in a cluster; were they
+// short of a permission, it would never allocate. Run with -benchtime=1x.
 func BenchmarkPendingServicesAllocated(b *testing.B) {
 	const n = 1000
 	for i := range b.N {

@@ -14,6 +14,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/internal/install"
+	"github.com/ironlb/ironlb/internal/testenv"
 )
 
 // cpuMeter reads the CPU time (user + system) of this test process and of
@@ -102,9 +106,11 @@ func procStat(pid int) (ppid int, comm string, cpu float64, ok bool) {
 }
 
 // serviceAccountConfig returns a client configuration that authenticates
-// as a ServiceAccount token, bound to cluster-admin, as a controller in a
-// cluster does, instead of envtest's client certificate: the apiserver
-// verifies a certificate chain on every request, but caches tokens.
+// as a ServiceAccount token, as a controller in a cluster does, instead of
+// envtest's client certificate (the apiserver verifies a certificate chain
+// on every request, but caches tokens), and with the install's roles
+// (config/rbac/controller), so that the apiserver's authorization work is
+// what a cluster's would be.
 func serviceAccountConfig(b testing.TB) *rest.Config {
 	ctx := b.Context()
 	const ns, name = "ironlb-system", "bench-controller"
@@ -112,13 +118,37 @@ func serviceAccountConfig(b testing.TB) *rest.Config {
 	if err := env.Client.Create(ctx, sa); err != nil && !apierrors.IsAlreadyExists(err) {
 		b.Fatal(err)
 	}
-	crb := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}},
-	}
-	if err := env.Client.Create(ctx, crb); err != nil && !apierrors.IsAlreadyExists(err) {
+	stream, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "controller", "role.yaml"))
+	if err != nil {
 		b.Fatal(err)
+	}
+	roles, err := install.Parse(stream)
+	if err != nil {
+		b.Fatal(err)
+	}
+	subjects := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}}
+	var bound int
+	for _, r := range roles {
+		if err := env.Client.Create(ctx, r); err != nil && !apierrors.IsAlreadyExists(err) {
+			b.Fatal(err)
+		}
+		ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: r.GetKind(), Name: r.GetName()}
+		var binding client.Object
+		switch r.GetKind() {
+		case "ClusterRole":
+			binding = &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}, RoleRef: ref, Subjects: subjects}
+		case "Role":
+			binding = &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: r.GetNamespace(), Name: name}, RoleRef: ref, Subjects: subjects}
+		default:
+			continue
+		}
+		if err := env.Client.Create(ctx, binding); err != nil && !apierrors.IsAlreadyExists(err) {
+			b.Fatal(err)
+		}
+		bound++
+	}
+	if bound != 2 {
+		b.Fatalf("bound %d roles from config/rbac/controller/role.yaml, want its ClusterRole and Role", bound)
 	}
 	tr := &authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}
 	if err := env.Client.SubResource("token").Create(ctx, sa, tr); err != nil {
