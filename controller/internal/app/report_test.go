@@ -116,15 +116,20 @@ func TestReportPeersAndAnnouncements(t *testing.T) {
 }
 
 // oneEvent checks that exactly one Warning Event about the BGPPeer exists
-// and that it names want.
+// and that it names want. Events about an earlier object of the same name
+// (an earlier run of the test) do not count.
 func oneEvent(ctx context.Context, peer, want string) error {
+	var p ironlbv1.BGPPeer
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: peer}, &p); err != nil {
+		return err
+	}
 	var list eventsv1.EventList
 	if err := env.Client.List(ctx, &list); err != nil {
 		return err
 	}
 	var got []string
 	for _, e := range list.Items {
-		if e.Regarding.Kind == "BGPPeer" && e.Regarding.Name == peer {
+		if e.Regarding.Kind == "BGPPeer" && e.Regarding.Name == peer && e.Regarding.UID == p.UID {
 			got = append(got, e.Type+": "+e.Note)
 		}
 	}
