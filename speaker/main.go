@@ -11,8 +11,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	kubeconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
@@ -62,9 +60,8 @@ func run() int {
 	logf.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
 	o.Log = logf.Log.WithName("speaker")
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if err := kube.RegisterClientMetrics(reg); err != nil {
+	reg, err := kube.NewRegistry()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "speaker:", err)
 		return 1
 	}

@@ -62,8 +62,8 @@ type Options struct {
 // notesMax is the apiserver's limit on an Event's note, in bytes.
 const notesMax = 1024
 
-// Recorder is an EventRecorder. Run it with Start (it is a
-// controller-runtime Runnable that runs on every replica, leader or not).
+// Recorder is an EventRecorder. Run it with Start, on every replica,
+// leader or not.
 type Recorder struct {
 	c       Creator
 	scheme  *runtime.Scheme
@@ -251,9 +251,6 @@ func (r *Recorder) Start(ctx context.Context) error {
 		}
 	}
 }
-
-// NeedLeaderElection is false: a standby records Events too.
-func (r *Recorder) NeedLeaderElection() bool { return false }
 
 // send creates e, trying again twice on errors other than "exists".
 func (r *Recorder) send(ctx context.Context, e *eventsv1.Event) {

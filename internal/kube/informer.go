@@ -2,7 +2,6 @@ package kube
 
 import (
 	"context"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -97,10 +96,9 @@ type Handler[T Object] struct {
 	Delete func(T)
 }
 
-// Handle adds h; call it before Run. Resync is the period at which h gets
-// Update(o, o) for every cached object; 0 means never.
-func (i *Informer[T]) Handle(h Handler[T], resync time.Duration) error {
-	_, err := i.inf.AddEventHandlerWithResyncPeriod(cache.ResourceEventHandlerFuncs{
+// Handle adds h; call it before Run.
+func (i *Informer[T]) Handle(h Handler[T]) error {
+	_, err := i.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if t, ok := obj.(T); ok && h.Add != nil {
 				h.Add(t)
@@ -121,7 +119,7 @@ func (i *Informer[T]) Handle(h Handler[T], resync time.Duration) error {
 				h.Delete(t)
 			}
 		},
-	}, resync)
+	})
 	return err
 }
 
@@ -139,6 +137,16 @@ func KeyOf(o metav1.Object) types.NamespacedName {
 type Cache interface {
 	Run(ctx context.Context)
 	HasSynced() bool
+}
+
+// AllSynced reports whether every cache has its first list.
+func AllSynced(caches []Cache) bool {
+	for _, c := range caches {
+		if !c.HasSynced() {
+			return false
+		}
+	}
+	return true
 }
 
 // WaitForSync waits until every informer has its first list, or ctx ends.

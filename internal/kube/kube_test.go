@@ -87,7 +87,7 @@ func TestInformerAndPatch(t *testing.T) {
 		},
 	})
 	var deleted atomic.Int32
-	if err := inf.Handle(kube.Handler[*corev1.Secret]{Delete: func(*corev1.Secret) { deleted.Add(1) }}, 0); err != nil {
+	if err := inf.Handle(kube.Handler[*corev1.Secret]{Delete: func(*corev1.Secret) { deleted.Add(1) }}); err != nil {
 		t.Fatal(err)
 	}
 	go inf.Run(ctx)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	clientmetrics "k8s.io/client-go/tools/metrics"
 	"k8s.io/client-go/util/workqueue"
 )
@@ -115,6 +116,15 @@ func (q queueMetrics) NewLongestRunningProcessorSecondsMetric(n string) workqueu
 }
 func (q queueMetrics) NewRetriesMetric(n string) workqueue.CounterMetric {
 	return q.retries.WithLabelValues(n)
+}
+
+// NewRegistry returns the registry a binary serves: Go runtime and process
+// collectors, and the client's request counts (RegisterClientMetrics), to
+// which the binary adds its own.
+func NewRegistry() (*prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg, RegisterClientMetrics(reg)
 }
 
 // RegisterClientMetrics counts the process's requests to the apiserver in

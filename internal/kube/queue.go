@@ -48,6 +48,19 @@ func (q *Queue) Add(keys ...types.NamespacedName) {
 	}
 }
 
+// AddFrom queues the keys received from ch until ctx ends; run it in its
+// own goroutine.
+func (q *Queue) AddFrom(ctx context.Context, ch <-chan types.NamespacedName) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case k := <-ch:
+			q.Add(k)
+		}
+	}
+}
+
 // Run reconciles queued keys until ctx ends, then waits for the workers.
 func (q *Queue) Run(ctx context.Context) {
 	go func() {

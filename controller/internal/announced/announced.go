@@ -228,7 +228,7 @@ func (r *Reconciler) update(ctx context.Context, svc *corev1.Service, c *metav1.
 func (r *Reconciler) Watch(q *kube.Queue, svcs *kube.Informer[*corev1.Service], spks *kube.Informer[*ironlbv1.SpeakerStatus]) error {
 	pass := func() { q.Add(types.NamespacedName{}) }
 	return errors.Join(
-		svcs.Handle(kube.OnAny(func(*corev1.Service) { pass() }), 0),
-		spks.Handle(kube.OnAny(func(*ironlbv1.SpeakerStatus) { pass() }), 0),
+		svcs.Handle(kube.OnAny(func(*corev1.Service) { pass() })),
+		spks.Handle(kube.OnAny(func(*ironlbv1.SpeakerStatus) { pass() })),
 	)
 }

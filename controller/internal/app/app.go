@@ -238,21 +238,13 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 
-	// Ready once the caches are synced, whether leader or standby: a
-	// standby is ready to take over.
-	synced := func() bool {
-		for _, inf := range c.all() {
-			if !inf.HasSynced() {
-				return false
-			}
-		}
-		return true
-	}
 	g, _ := reg.(prometheus.Gatherer)
 	runs := kube.Serve(log, kube.Endpoints{
 		Metrics: o.MetricsAddr, Gatherer: g, Health: o.HealthAddr, Pprof: o.PprofAddr,
+		// Ready once the caches are synced, whether leader or standby: a
+		// standby is ready to take over.
 		Ready: func() error {
-			if !synced() {
+			if !kube.AllSynced(c.all()) {
 				return errors.New("caches not synced")
 			}
 			return nil

@@ -103,5 +103,5 @@ func (r *Reconciler) Watch(q *kube.Queue) error {
 		if kube.KeyOf(s) == r.Secret {
 			q.Add(r.Secret)
 		}
-	}), 0)
+	}))
 }

@@ -161,18 +161,9 @@ func (r *Reconciler) Watch(ctx context.Context, q *kube.Queue) error {
 			}
 		},
 		Delete: all,
-	}, 0); err != nil {
+	}); err != nil {
 		return err
 	}
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case k := <-r.Changed.Events():
-				q.Add(k)
-			}
-		}
-	}()
+	go q.AddFrom(ctx, r.Changed.Events())
 	return nil
 }

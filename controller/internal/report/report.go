@@ -191,12 +191,12 @@ func (r *Reconciler) update(ctx context.Context, res kube.Resource, obj, before 
 func (r *Reconciler) Watch(q *kube.Queue) error {
 	pass := func() { q.Add(types.NamespacedName{}) }
 	return errors.Join(
-		r.Peers.Handle(kube.OnAny(func(*ironlbv1.BGPPeer) { pass() }), 0),
-		r.Anns.Handle(kube.OnAny(func(*ironlbv1.BGPAnnouncement) { pass() }), 0),
-		r.L2s.Handle(kube.OnAny(func(*ironlbv1.L2Announcement) { pass() }), 0),
-		r.Pools.Handle(kube.OnAny(func(*ironlbv1.IPPool) { pass() }), 0),
-		r.Speakers.Handle(kube.OnAny(func(*ironlbv1.SpeakerStatus) { pass() }), 0),
-		r.Nodes.Handle(kube.OnAny(func(*corev1.Node) { pass() }), 0),
-		r.Secrets.Handle(kube.OnAny(func(*corev1.Secret) { pass() }), 0),
+		r.Peers.Handle(kube.OnAny(func(*ironlbv1.BGPPeer) { pass() })),
+		r.Anns.Handle(kube.OnAny(func(*ironlbv1.BGPAnnouncement) { pass() })),
+		r.L2s.Handle(kube.OnAny(func(*ironlbv1.L2Announcement) { pass() })),
+		r.Pools.Handle(kube.OnAny(func(*ironlbv1.IPPool) { pass() })),
+		r.Speakers.Handle(kube.OnAny(func(*ironlbv1.SpeakerStatus) { pass() })),
+		r.Nodes.Handle(kube.OnAny(func(*corev1.Node) { pass() })),
+		r.Secrets.Handle(kube.OnAny(func(*corev1.Secret) { pass() })),
 	)
 }

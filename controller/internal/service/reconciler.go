@@ -171,7 +171,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out O
 // Service after an IPPool's spec or labels change, those of a namespace
 // after its labels change, and those the Retry notifier names.
 func (r *Reconciler) Watch(ctx context.Context, q *kube.Queue, pools *kube.Informer[*ironlbv1.IPPool], nss *kube.Informer[*corev1.Namespace]) error {
-	if err := r.Services.Handle(kube.OnAny(func(s *corev1.Service) { q.Add(kube.KeyOf(s)) }), 0); err != nil {
+	if err := r.Services.Handle(kube.OnAny(func(s *corev1.Service) { q.Add(kube.KeyOf(s)) })); err != nil {
 		return err
 	}
 	all := func() { q.Add(r.servicesOf("")...) }
@@ -183,7 +183,7 @@ func (r *Reconciler) Watch(ctx context.Context, q *kube.Queue, pools *kube.Infor
 			}
 		},
 		Delete: func(*ironlbv1.IPPool) { all() },
-	}, 0); err != nil {
+	}); err != nil {
 		return err
 	}
 	if err := nss.Handle(kube.Handler[*corev1.Namespace]{
@@ -194,19 +194,10 @@ func (r *Reconciler) Watch(ctx context.Context, q *kube.Queue, pools *kube.Infor
 			}
 		},
 		Delete: func(n *corev1.Namespace) { q.Add(r.servicesOf(n.Name)...) },
-	}, 0); err != nil {
+	}); err != nil {
 		return err
 	}
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case k := <-r.Retry.Events():
-				q.Add(k)
-			}
-		}
-	}()
+	go q.AddFrom(ctx, r.Retry.Events())
 	return nil
 }
 

@@ -208,16 +208,16 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	// an address and of their EndpointSlices (see relevant.go).
 	poke := func() { l.Poke() }
 	err = errors.Join(
-		c.services.Handle(filtered(poke, func(s *corev1.Service) bool { return announced(s, o.ServeClassless) }), 0),
+		c.services.Handle(filtered(poke, func(s *corev1.Service) bool { return announced(s, o.ServeClassless) })),
 		c.slices.Handle(filtered(poke, func(s *discoveryv1.EndpointSlice) bool {
 			return sliceMatters(c.services.Get, s, o.ServeClassless)
-		}), 0),
-		c.nodes.Handle(kube.OnAny(func(*corev1.Node) { poke() }), 0),
-		c.secrets.Handle(kube.OnAny(func(*corev1.Secret) { poke() }), 0),
-		c.pools.Handle(kube.OnAny(func(*v1alpha1.IPPool) { poke() }), 0),
-		c.l2s.Handle(kube.OnAny(func(*v1alpha1.L2Announcement) { poke() }), 0),
-		c.peers.Handle(kube.OnAny(func(*v1alpha1.BGPPeer) { poke() }), 0),
-		c.anns.Handle(kube.OnAny(func(*v1alpha1.BGPAnnouncement) { poke() }), 0),
+		})),
+		c.nodes.Handle(kube.OnAny(func(*corev1.Node) { poke() })),
+		c.secrets.Handle(kube.OnAny(func(*corev1.Secret) { poke() })),
+		c.pools.Handle(kube.OnAny(func(*v1alpha1.IPPool) { poke() })),
+		c.l2s.Handle(kube.OnAny(func(*v1alpha1.L2Announcement) { poke() })),
+		c.peers.Handle(kube.OnAny(func(*v1alpha1.BGPPeer) { poke() })),
+		c.anns.Handle(kube.OnAny(func(*v1alpha1.BGPAnnouncement) { poke() })),
 	)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ func (l *loop) Poke() {
 	}
 }
 
-// Start runs passes until ctx ends; it implements manager.Runnable.
+// Start runs passes until ctx ends.
 func (l *loop) Start(ctx context.Context) error {
 	log := l.log
 	ctx = logr.NewContext(ctx, log)
@@ -122,6 +122,3 @@ func (l *loop) spacing(recent []time.Time, lastTook time.Duration) time.Duration
 	}
 	return wait
 }
-
-// NeedLeaderElection is false: every node's speaker works.
-func (l *loop) NeedLeaderElection() bool { return false }
