@@ -10,11 +10,16 @@ import (
 // class, or with no class when serveClassless is set. The controller and
 // the speaker must agree on it, so both call this.
 func Served(svc *corev1.Service, serveClassless bool) bool {
-	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+	return ServedClass(svc.Spec.Type, svc.Spec.LoadBalancerClass, serveClassless)
+}
+
+// ServedClass is Served for a Service of this type and loadBalancerClass.
+func ServedClass(typ corev1.ServiceType, class *string, serveClassless bool) bool {
+	if typ != corev1.ServiceTypeLoadBalancer {
 		return false
 	}
-	if svc.Spec.LoadBalancerClass == nil {
+	if class == nil {
 		return serveClassless
 	}
-	return *svc.Spec.LoadBalancerClass == v1alpha1.LoadBalancerClass
+	return *class == v1alpha1.LoadBalancerClass
 }

@@ -19,7 +19,7 @@ type Object interface {
 // Informer caches the objects of one kind and tells handlers about
 // changes. The objects it returns are the cache's own: read them, never
 // change them (copy first).
-type Informer[T Object] struct {
+type Informer[T any] struct {
 	inf cache.SharedIndexInformer
 }
 
@@ -34,6 +34,19 @@ type InformerOptions struct {
 // NewInformer returns an informer of r; example is a zero object of its
 // type, such as &corev1.Service{}.
 func NewInformer[T Object](c *Client, r Resource, example T, o InformerOptions) *Informer[T] {
+	return newInformer[T](c, r, example, o)
+}
+
+// NewInformerAs returns an informer of r that caches objects of another
+// type than r's: o.Transform turns each object of r (such as example,
+// &corev1.Service{}) into a T, which must implement
+// metav1.ObjectMetaAccessor for the cache to key it, and must return a T
+// unchanged.
+func NewInformerAs[T metav1.ObjectMetaAccessor](c *Client, r Resource, example Object, o InformerOptions) *Informer[T] {
+	return newInformer[T](c, r, example, o)
+}
+
+func newInformer[T any](c *Client, r Resource, example Object, o InformerOptions) *Informer[T] {
 	inf := cache.NewSharedIndexInformerWithOptions(c.ListWatch(r, o.Namespace), example, cache.SharedIndexInformerOptions{
 		Indexers:          cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
 		ObjectDescription: r.Name,
@@ -78,7 +91,7 @@ func (i *Informer[T]) InNamespace(ns string) []T {
 	return typed[T](objs)
 }
 
-func typed[T Object](objs []any) []T {
+func typed[T any](objs []any) []T {
 	out := make([]T, 0, len(objs))
 	for _, o := range objs {
 		if t, ok := o.(T); ok {
@@ -90,7 +103,7 @@ func typed[T Object](objs []any) []T {
 
 // Handler is told about changes; nil functions are skipped. Delete gets
 // the last state the cache knew, which may be older than the deletion.
-type Handler[T Object] struct {
+type Handler[T any] struct {
 	Add    func(T)
 	Update func(old, new T)
 	Delete func(T)
@@ -124,7 +137,7 @@ func (i *Informer[T]) Handle(h Handler[T]) error {
 }
 
 // OnAny is a Handler that calls f on every change.
-func OnAny[T Object](f func(T)) Handler[T] {
+func OnAny[T any](f func(T)) Handler[T] {
 	return Handler[T]{Add: f, Update: func(_, n T) { f(n) }, Delete: f}
 }
 

@@ -16,19 +16,16 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
-	"github.com/ironlb/ironlb/internal/config"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/kube"
 )
 
@@ -65,7 +62,7 @@ type Reconciler struct {
 	// read and not changed: a pass reads every Service several times a
 	// second while things change, and even a shallow copy of 10,000 of
 	// them is 6 MB.
-	Services        func() []*corev1.Service
+	Services        func() []*lbsvc.Service
 	SpeakerStatuses func() []*ironlbv1.SpeakerStatus
 
 	last time.Time
@@ -109,7 +106,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ types.NamespacedName) (tim
 	counts := map[string]int{}
 	now := clk.Now()
 	for _, svc := range svcs {
-		if !config.Served(svc, r.ServeClassless) {
+		if !svc.Served(r.ServeClassless) {
 			continue
 		}
 		c := condition(svc, idx)
@@ -142,26 +139,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ types.NamespacedName) (tim
 // must wait before it is written; 0 means write it now. Only a Service
 // without an Announced condition waits: one that had been announced and
 // lost it says so at once.
-func tooSoon(svc *corev1.Service, c *metav1.Condition, now time.Time, grace time.Duration) time.Duration {
+func tooSoon(svc *lbsvc.Service, c *metav1.Condition, now time.Time, grace time.Duration) time.Duration {
 	if c == nil || c.Status == metav1.ConditionTrue || c.Reason == ReasonNoAddress {
 		return 0
 	}
-	if meta.FindStatusCondition(svc.Status.Conditions, ironlbv1.ServiceConditionAnnounced) != nil {
+	if svc.Condition(ironlbv1.ServiceConditionAnnounced) != nil {
 		return 0
 	}
-	alloc := meta.FindStatusCondition(svc.Status.Conditions, ironlbv1.ServiceConditionAllocated)
+	alloc := svc.Condition(ironlbv1.ServiceConditionAllocated)
 	if alloc == nil || alloc.Status != metav1.ConditionTrue {
 		return 0
 	}
-	return max(alloc.LastTransitionTime.Add(grace).Sub(now), 0)
+	return max(time.Unix(alloc.LastTransitionTime, 0).Add(grace).Sub(now), 0)
 }
 
 // condition is the Service's Announced condition; nil when there is
 // nothing to say (no address, and no condition written before).
-func condition(svc *corev1.Service, idx *index) *metav1.Condition {
+func condition(svc *lbsvc.Service, idx *index) *metav1.Condition {
 	c := &metav1.Condition{Type: ironlbv1.ServiceConditionAnnounced, ObservedGeneration: svc.Generation}
 	var said, missing []string
-	for _, ing := range svc.Status.LoadBalancer.Ingress {
+	for _, ing := range svc.Ingress {
 		ip, err := netip.ParseAddr(ing.IP)
 		if err != nil {
 			continue
@@ -178,7 +175,7 @@ func condition(svc *corev1.Service, idx *index) *metav1.Condition {
 	}
 	switch {
 	case len(said)+len(missing) == 0:
-		if meta.FindStatusCondition(svc.Status.Conditions, c.Type) == nil {
+		if svc.Condition(c.Type) == nil {
 			return nil
 		}
 		c.Status, c.Reason = metav1.ConditionFalse, ReasonNoAddress
@@ -195,27 +192,24 @@ func condition(svc *corev1.Service, idx *index) *metav1.Condition {
 }
 
 // update patches the condition when its status, reason or message changed.
-func (r *Reconciler) update(ctx context.Context, svc *corev1.Service, c *metav1.Condition) error {
+func (r *Reconciler) update(ctx context.Context, svc *lbsvc.Service, c *metav1.Condition) error {
 	if c == nil {
 		return nil
 	}
-	old := meta.FindStatusCondition(svc.Status.Conditions, c.Type)
-	if old != nil && old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message && old.ObservedGeneration == c.ObservedGeneration {
+	old := svc.Condition(c.Type)
+	if old.Same(c) {
 		return nil
 	}
-	// svc is the cache's own object: change a copy of the conditions.
-	// SetStatusCondition keeps the transition time when the status holds.
-	conds := slices.Clone(svc.Status.Conditions)
-	meta.SetStatusCondition(&conds, *c)
 	// A strategic merge patch merges conditions by type, so the
-	// Allocated condition is left alone.
+	// Allocated condition is left alone. The transition time is kept
+	// while the status holds.
 	body, err := json.Marshal(map[string]any{"status": map[string]any{
-		"conditions": []metav1.Condition{*meta.FindStatusCondition(conds, c.Type)},
+		"conditions": []metav1.Condition{lbsvc.Transition(old, *c, metav1.Now())},
 	}})
 	if err != nil {
 		return err
 	}
-	if err := r.Client.Patch(ctx, kube.Services, kube.KeyOf(svc), "status", types.StrategicMergePatchType, body, r.FieldOwner); err != nil {
+	if err := r.Client.Patch(ctx, kube.Services, svc.Key(), "status", types.StrategicMergePatchType, body, r.FieldOwner); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
@@ -225,10 +219,10 @@ func (r *Reconciler) update(ctx context.Context, svc *corev1.Service, c *metav1.
 }
 
 // Watch asks for one pass on any change of a Service or a SpeakerStatus.
-func (r *Reconciler) Watch(q *kube.Queue, svcs *kube.Informer[*corev1.Service], spks *kube.Informer[*ironlbv1.SpeakerStatus]) error {
+func (r *Reconciler) Watch(q *kube.Queue, svcs *kube.Informer[*lbsvc.Service], spks *kube.Informer[*ironlbv1.SpeakerStatus]) error {
 	pass := func() { q.Add(types.NamespacedName{}) }
 	return errors.Join(
-		svcs.Handle(kube.OnAny(func(*corev1.Service) { pass() })),
+		svcs.Handle(kube.OnAny(func(*lbsvc.Service) { pass() })),
 		spks.Handle(kube.OnAny(func(*ironlbv1.SpeakerStatus) { pass() })),
 	)
 }

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 )
 
 func speaker(node string, sessions []ironlbv1.BGPSession, l2 ...ironlbv1.L2Owned) ironlbv1.SpeakerStatus {
@@ -88,7 +89,7 @@ func TestCondition(t *testing.T) {
 			if tt.want != nil {
 				tt.want.Type, tt.want.ObservedGeneration = ironlbv1.ServiceConditionAnnounced, 2
 			}
-			if diff := cmp.Diff(tt.want, condition(tt.svc, idx)); diff != "" {
+			if diff := cmp.Diff(tt.want, condition(lbsvc.From(tt.svc), idx)); diff != "" {
 				t.Errorf("condition (-want +got):\n%s", diff)
 			}
 		})
@@ -128,7 +129,7 @@ func TestTooSoon(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tooSoon(tt.svc, tt.c, now, grace); got != tt.want {
+			if got := tooSoon(lbsvc.From(tt.svc), tt.c, now, grace); got != tt.want {
 				t.Errorf("tooSoon = %v, want %v", got, tt.want)
 			}
 		})

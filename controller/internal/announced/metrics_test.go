@@ -15,6 +15,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/kube"
 )
 
@@ -61,7 +62,13 @@ func TestMetricsCountServicesByReason(t *testing.T) {
 	c := &patches{}
 	r := &Reconciler{
 		Client: c, ServeClassless: true, FieldOwner: "test", Clock: clk, Metrics: m,
-		Services:        func() []*corev1.Service { return svcs },
+		Services: func() []*lbsvc.Service {
+			out := make([]*lbsvc.Service, len(svcs))
+			for i, s := range svcs {
+				out[i] = lbsvc.From(s)
+			}
+			return out
+		},
 		SpeakerStatuses: func() []*ironlbv1.SpeakerStatus { return spks },
 	}
 	pass := func(want map[string]float64) {

@@ -24,6 +24,7 @@ import (
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/controller/internal/announced"
 	"github.com/ironlb/ironlb/controller/internal/ipam"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/controller/internal/memberkey"
 	"github.com/ironlb/ironlb/controller/internal/notify"
 	"github.com/ironlb/ironlb/controller/internal/pool"
@@ -162,7 +163,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	// The caches. Only what is read is kept (see slim), and only the
 	// Secrets of our namespace (BGPPeer passwords and the gossip key).
 	c := &caches{
-		services:   kube.NewInformer(kc, kube.Services, &corev1.Service{}, kube.InformerOptions{Transform: slim}),
+		services:   kube.NewInformerAs[*lbsvc.Service](kc, kube.Services, &corev1.Service{}, kube.InformerOptions{Transform: lbsvc.Transform}),
 		namespaces: kube.NewInformer(kc, kube.Namespaces, &corev1.Namespace{}, kube.InformerOptions{Transform: slim}),
 		nodes:      kube.NewInformer(kc, kube.Nodes, &corev1.Node{}, kube.InformerOptions{Transform: slim}),
 		secrets:    kube.NewInformer(kc, kube.Secrets, &corev1.Secret{}, kube.InformerOptions{Transform: slim, Namespace: o.Namespace}),
@@ -288,7 +289,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 
 // caches are the controller's informers.
 type caches struct {
-	services   *kube.Informer[*corev1.Service]
+	services   *kube.Informer[*lbsvc.Service]
 	namespaces *kube.Informer[*corev1.Namespace]
 	nodes      *kube.Informer[*corev1.Node]
 	secrets    *kube.Informer[*corev1.Secret]
@@ -306,4 +307,4 @@ func (c *caches) all() []kube.Cache {
 // ipam.Cache:
 func (c *caches) IPPools() []*ironlbv1.IPPool     { return c.pools.List() }
 func (c *caches) Namespaces() []*corev1.Namespace { return c.namespaces.List() }
-func (c *caches) Services() []*corev1.Service     { return c.services.List() }
+func (c *caches) Services() []*lbsvc.Service      { return c.services.List() }

@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
 	"github.com/ironlb/ironlb/internal/kube"
@@ -33,7 +34,7 @@ type State struct {
 	cache Cache
 	// Desired reads a Service's request; it is the service package's
 	// function, passed in to keep this package free of it.
-	desired func(*corev1.Service) (allocator.Request, bool)
+	desired func(*lbsvc.Service) (allocator.Request, bool)
 
 	// dirty says an IPPool or Namespace may have changed since the last
 	// Sync read them; see Invalidate.
@@ -54,13 +55,13 @@ type State struct {
 type Cache interface {
 	IPPools() []*ironlbv1.IPPool
 	Namespaces() []*corev1.Namespace
-	Services() []*corev1.Service
+	Services() []*lbsvc.Service
 }
 
 // New returns a State that reads from c. desired builds the request used
 // to re-import a Service's current addresses; it reports false for Services
 // the controller does not serve.
-func New(c Cache, desired func(*corev1.Service) (allocator.Request, bool)) *State {
+func New(c Cache, desired func(*lbsvc.Service) (allocator.Request, bool)) *State {
 	s := &State{Alloc: allocator.New(), cache: c, desired: desired}
 	s.dirty.Store(true)
 	return s
@@ -165,8 +166,8 @@ func (s *State) orphans() map[string][]string {
 // older keeps it.
 func (s *State) importServices(ctx context.Context) {
 	svcs := s.cache.Services()
-	slices.SortFunc(svcs, func(a, b *corev1.Service) int {
-		return cmp.Or(a.CreationTimestamp.Compare(b.CreationTimestamp.Time),
+	slices.SortFunc(svcs, func(a, b *lbsvc.Service) int {
+		return cmp.Or(cmp.Compare(a.Created, b.Created),
 			cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	log := logr.FromContextOrDiscard(ctx)
@@ -192,9 +193,9 @@ func (s *State) importServices(ctx context.Context) {
 }
 
 // IngressIPs returns the addresses in svc's status.loadBalancer.ingress.
-func IngressIPs(svc *corev1.Service) []netip.Addr {
+func IngressIPs(svc *lbsvc.Service) []netip.Addr {
 	var ips []netip.Addr
-	for _, in := range svc.Status.LoadBalancer.Ingress {
+	for _, in := range svc.Ingress {
 		if ip, err := netip.ParseAddr(in.IP); err == nil {
 			ips = append(ips, ip)
 		}

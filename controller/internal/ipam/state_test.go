@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/allocator"
 )
 
@@ -83,7 +84,7 @@ func pointers[T any](vs []T) []*T {
 
 func (l *lists) IPPools() []*ironlbv1.IPPool     { l.calls++; return pointers(slices.Clone(l.pools)) }
 func (l *lists) Namespaces() []*corev1.Namespace { l.calls++; return pointers(slices.Clone(l.nss)) }
-func (l *lists) Services() []*corev1.Service     { return nil }
+func (l *lists) Services() []*lbsvc.Service      { return nil }
 
 // TestSyncReadsOnlyWhenInvalidated: after the first Sync, the cache is
 // read again only once Invalidate was called, and what it then holds is
@@ -93,7 +94,7 @@ func TestSyncReadsOnlyWhenInvalidated(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 1},
 		Spec:       ironlbv1.IPPoolSpec{Addresses: []ironlbv1.AddressRange{"198.51.100.0/30"}},
 	}}}
-	s := New(r, func(*corev1.Service) (allocator.Request, bool) { return allocator.Request{}, false })
+	s := New(r, func(*lbsvc.Service) (allocator.Request, bool) { return allocator.Request{}, false })
 	ctx := t.Context()
 	if _, err := s.Sync(ctx); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
 )
@@ -13,7 +14,7 @@ import (
 // Allocate runs one allocation pass for svc against alloc and cfg. Addresses
 // the Service holds change only when its request changes and the new request
 // can be met; a failed pass leaves them as they were.
-func Allocate(alloc *allocator.Allocator, cfg *config.Config, svc *corev1.Service) Outcome {
+func Allocate(alloc *allocator.Allocator, cfg *config.Config, svc *lbsvc.Service) Outcome {
 	held := alloc.Assigned(serviceKey(svc))
 	w, err := Desired(svc)
 	if err != nil {
@@ -26,7 +27,7 @@ func Allocate(alloc *allocator.Allocator, cfg *config.Config, svc *corev1.Servic
 	return o
 }
 
-func allocate(alloc *allocator.Allocator, cfg *config.Config, svc *corev1.Service, w Want, held []allocator.Assignment) Outcome {
+func allocate(alloc *allocator.Allocator, cfg *config.Config, svc *lbsvc.Service, w Want, held []allocator.Assignment) Outcome {
 	// An address whose pool went away stays with its Service until the user
 	// asks for something else (DESIGN.md §4: never drop live traffic).
 	if len(w.IPs) == 0 && w.Pool == "" && slices.ContainsFunc(held, func(a allocator.Assignment) bool { return a.Pool == "" }) {

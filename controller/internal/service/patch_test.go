@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 )
 
 // TestStatusPatch applies the patch as the apiserver does (strategic merge
@@ -69,7 +70,7 @@ func TestStatusPatch(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data, err := statusPatch(tt.before, tt.ingress, tt.cond)
+			data, err := statusPatch(lbsvc.From(tt.before), tt.ingress, tt.cond)
 			if err != nil {
 				t.Fatal(err)
 			}

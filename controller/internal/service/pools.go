@@ -7,9 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
 )
@@ -23,7 +22,7 @@ import (
 //
 // A pool the Service may not use (tenancy, serviceSelector) is never a
 // candidate; an error wraps allocator.ErrNoEligiblePool or ErrNotAllowed.
-func Candidates(cfg *config.Config, svc *corev1.Service, w Want) ([]string, error) {
+func Candidates(cfg *config.Config, svc *lbsvc.Service, w Want) ([]string, error) {
 	allowed := func(p *config.Pool) bool {
 		return p.AllowsNamespace(svc.Namespace) && p.AllowsService(svc.Labels)
 	}

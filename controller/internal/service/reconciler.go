@@ -9,15 +9,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/controller/internal/ipam"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/controller/internal/notify"
 	"github.com/ironlb/ironlb/internal/allocator"
-	"github.com/ironlb/ironlb/internal/config"
 	"github.com/ironlb/ironlb/internal/eventsink"
 	"github.com/ironlb/ironlb/internal/kube"
 )
@@ -31,7 +30,7 @@ const FieldOwner = "ironlb-controller"
 // status.
 type Reconciler struct {
 	Client         Patcher
-	Services       *kube.Informer[*corev1.Service]
+	Services       *kube.Informer[*lbsvc.Service]
 	Recorder       eventsink.EventRecorder
 	State          *ipam.State
 	ServeClassless bool
@@ -70,7 +69,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 		r.release(key)
 		return 0, nil
 	}
-	if !config.Served(svc, r.ServeClassless) {
+	if !svc.Served(r.ServeClassless) {
 		// Type or class changed: free the addresses; the status is not ours
 		// to touch any more.
 		r.release(key)
@@ -131,27 +130,26 @@ func (r *Reconciler) afterChange(nn types.NamespacedName, out Outcome) {
 // writeStatus applies the ingress and the Allocated condition, if they
 // differ from what the Service has, and records an Event when the condition
 // changes.
-func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out Outcome) error {
-	want := ingress(out.Held, out.IPMode, svc.Status.LoadBalancer.Ingress)
-	old := meta.FindStatusCondition(svc.Status.Conditions, ironlbv1.ServiceConditionAllocated)
-	sameCond := old != nil && old.Status == out.Status && old.Reason == out.Reason && old.Message == out.Message &&
-		old.ObservedGeneration == svc.Generation
-	if sameCond && sameIngress(svc.Status.LoadBalancer.Ingress, want) {
-		return nil
-	}
-
-	condChanged := old == nil || old.Status != out.Status || old.Reason != out.Reason || old.Message != out.Message
-	body, err := statusPatch(svc, want, metav1.Condition{
+func (r *Reconciler) writeStatus(ctx context.Context, svc *lbsvc.Service, out Outcome) error {
+	want := ingress(out.Held, out.IPMode, svc.Ingress)
+	cond := metav1.Condition{
 		Type:               ironlbv1.ServiceConditionAllocated,
 		Status:             out.Status,
 		Reason:             out.Reason,
 		Message:            out.Message,
 		ObservedGeneration: svc.Generation,
-	})
+	}
+	old := svc.Condition(cond.Type)
+	if old.Same(&cond) && sameIngress(svc.Ingress, want) {
+		return nil
+	}
+
+	condChanged := old == nil || old.Status != out.Status || old.Reason != out.Reason || old.MessageHash != lbsvc.Hash(out.Message)
+	body, err := statusPatch(svc, want, cond)
 	if err != nil {
 		return err
 	}
-	if err := r.Client.Patch(ctx, kube.Services, kube.KeyOf(svc), "status", types.StrategicMergePatchType, body, FieldOwner); err != nil {
+	if err := r.Client.Patch(ctx, kube.Services, svc.Key(), "status", types.StrategicMergePatchType, body, FieldOwner); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil // deleted meanwhile; the deletion releases
 		}
@@ -162,7 +160,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out O
 		if out.Status != metav1.ConditionTrue || out.Reason != ironlbv1.ReasonAllocated {
 			kind = corev1.EventTypeWarning
 		}
-		r.Recorder.Eventf(svc, nil, kind, out.Reason, "Allocate", "%s", out.Message)
+		r.Recorder.Eventf(svc.Ref(), nil, kind, out.Reason, "Allocate", "%s", out.Message)
 	}
 	return nil
 }
@@ -171,7 +169,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *corev1.Service, out O
 // Service after an IPPool's spec or labels change, those of a namespace
 // after its labels change, and those the Retry notifier names.
 func (r *Reconciler) Watch(ctx context.Context, q *kube.Queue, pools *kube.Informer[*ironlbv1.IPPool], nss *kube.Informer[*corev1.Namespace]) error {
-	if err := r.Services.Handle(kube.OnAny(func(s *corev1.Service) { q.Add(kube.KeyOf(s)) })); err != nil {
+	if err := r.Services.Handle(kube.OnAny(func(s *lbsvc.Service) { q.Add(s.Key()) })); err != nil {
 		return err
 	}
 	all := func() { q.Add(r.servicesOf("")...) }
@@ -213,8 +211,8 @@ func (r *Reconciler) servicesOf(ns string) []types.NamespacedName {
 	}
 	var keys []types.NamespacedName
 	for _, s := range svcs {
-		if config.Served(s, r.ServeClassless) {
-			keys = append(keys, kube.KeyOf(s))
+		if s.Served(r.ServeClassless) {
+			keys = append(keys, s.Key())
 		}
 	}
 	return keys

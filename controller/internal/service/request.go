@@ -3,11 +3,10 @@ package service
 import (
 	"net/netip"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/allocator"
-	"github.com/ironlb/ironlb/internal/config"
 )
 
 // request builds the allocator request for svc.
@@ -27,15 +26,15 @@ func request(key string, w Want, pools []string) allocator.Request {
 // are re-imported at start-up, or false if the controller does not serve it.
 // An annotation that does not parse still lets the addresses be kept: the
 // families are taken from the addresses themselves.
-func ImportRequest(serveClassless bool) func(*corev1.Service) (allocator.Request, bool) {
-	return func(svc *corev1.Service) (allocator.Request, bool) {
-		if !config.Served(svc, serveClassless) {
+func ImportRequest(serveClassless bool) func(*lbsvc.Service) (allocator.Request, bool) {
+	return func(svc *lbsvc.Service) (allocator.Request, bool) {
+		if !svc.Served(serveClassless) {
 			return allocator.Request{}, false
 		}
 		w, err := Desired(svc)
 		if err != nil {
 			w.Families = nil
-			for _, in := range svc.Status.LoadBalancer.Ingress {
+			for _, in := range svc.Ingress {
 				if ip, err := netip.ParseAddr(in.IP); err == nil {
 					w.Families = append(w.Families, allocator.FamilyOf(ip))
 				}
@@ -49,7 +48,7 @@ func ImportRequest(serveClassless bool) func(*corev1.Service) (allocator.Request
 func keyOf(nn types.NamespacedName) string { return nn.Namespace + "/" + nn.Name }
 
 // serviceKey is the allocator's key of a Service.
-func serviceKey(svc *corev1.Service) string { return svc.Namespace + "/" + svc.Name }
+func serviceKey(svc *lbsvc.Service) string { return svc.Namespace + "/" + svc.Name }
 
 func familyIPs(ips []netip.Addr, f allocator.Family) []netip.Addr {
 	var out []netip.Addr

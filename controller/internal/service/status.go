@@ -7,10 +7,10 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/allocator"
 )
 
@@ -69,15 +69,15 @@ func orphaned(held []allocator.Assignment) Outcome {
 // ingress is the status.loadBalancer.ingress for the held addresses. With
 // no mode requested, each address keeps the mode current gives it (VIP if
 // none), so an unreadable annotation never changes how traffic is handled.
-func ingress(held []allocator.Assignment, mode corev1.LoadBalancerIPMode, current []corev1.LoadBalancerIngress) []corev1.LoadBalancerIngress {
+func ingress(held []allocator.Assignment, mode corev1.LoadBalancerIPMode, current []lbsvc.Ingress) []corev1.LoadBalancerIngress {
 	out := make([]corev1.LoadBalancerIngress, len(held))
 	for i, a := range held {
 		m := mode
 		if m == "" {
 			m = corev1.LoadBalancerIPModeVIP
 			for _, in := range current {
-				if in.IP == a.IP.String() && in.IPMode != nil {
-					m = *in.IPMode
+				if in.IP == a.IP.String() && in.IPMode != "" {
+					m = in.IPMode
 				}
 			}
 		}
@@ -87,9 +87,9 @@ func ingress(held []allocator.Assignment, mode corev1.LoadBalancerIPMode, curren
 }
 
 // sameIngress compares the fields ironlb writes.
-func sameIngress(a, b []corev1.LoadBalancerIngress) bool {
-	return slices.EqualFunc(a, b, func(x, y corev1.LoadBalancerIngress) bool {
-		return x.IP == y.IP && x.Hostname == y.Hostname && mode(x) == mode(y)
+func sameIngress(a []lbsvc.Ingress, b []corev1.LoadBalancerIngress) bool {
+	return slices.EqualFunc(a, b, func(x lbsvc.Ingress, y corev1.LoadBalancerIngress) bool {
+		return x.IP == y.IP && x.Hostname == y.Hostname && x.IPMode == mode(y)
 	})
 }
 
@@ -108,9 +108,8 @@ func mode(in corev1.LoadBalancerIngress) corev1.LoadBalancerIPMode {
 // its status does not change. Built directly, the patch costs a fraction
 // of diffing two copies of the Service, which a burst of allocations pays
 // once per Service.
-func statusPatch(svc *corev1.Service, ingress []corev1.LoadBalancerIngress, cond metav1.Condition) ([]byte, error) {
-	conds := slices.Clone(svc.Status.Conditions)
-	meta.SetStatusCondition(&conds, cond)
+func statusPatch(svc *lbsvc.Service, ingress []corev1.LoadBalancerIngress, cond metav1.Condition) ([]byte, error) {
+	cond = lbsvc.Transition(svc.Condition(cond.Type), cond, metav1.Now())
 	var body struct {
 		Status struct {
 			LoadBalancer struct {
@@ -122,6 +121,6 @@ func statusPatch(svc *corev1.Service, ingress []corev1.LoadBalancerIngress, cond
 	if len(ingress) > 0 {
 		body.Status.LoadBalancer.Ingress = ingress
 	}
-	body.Status.Conditions = []metav1.Condition{*meta.FindStatusCondition(conds, cond.Type)}
+	body.Status.Conditions = []metav1.Condition{cond}
 	return json.Marshal(body)
 }

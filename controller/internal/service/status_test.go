@@ -6,14 +6,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/utils/ptr"
 
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/allocator"
 )
 
 func TestIngressMode(t *testing.T) {
 	held := []allocator.Assignment{{IP: netip.MustParseAddr("203.0.113.1")}, {IP: netip.MustParseAddr("2001:db8::1")}}
-	current := []corev1.LoadBalancerIngress{{IP: "203.0.113.1", IPMode: ptr.To(corev1.LoadBalancerIPModeProxy)}}
+	current := []lbsvc.Ingress{{IP: "203.0.113.1", IPMode: corev1.LoadBalancerIPModeProxy}}
 	modes := func(in []corev1.LoadBalancerIngress) []corev1.LoadBalancerIPMode {
 		var out []corev1.LoadBalancerIPMode
 		for _, i := range in {

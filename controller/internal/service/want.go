@@ -12,9 +12,9 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/allocator"
 )
 
@@ -48,17 +48,17 @@ func invalidf(format string, args ...any) error {
 
 // Desired reads what svc asks for. An error is an *InvalidError naming the
 // field or annotation to fix.
-func Desired(svc *corev1.Service) (Want, error) {
+func Desired(svc *lbsvc.Service) (Want, error) {
 	w := Want{
 		Policy:     corev1.IPFamilyPolicySingleStack,
 		SharingKey: strings.TrimSpace(svc.Annotations[v1alpha1.AnnotationSharingKey]),
 		Pool:       strings.TrimSpace(svc.Annotations[v1alpha1.AnnotationPool]),
 		IPMode:     corev1.LoadBalancerIPModeVIP,
 	}
-	if p := svc.Spec.IPFamilyPolicy; p != nil {
-		w.Policy = *p
+	if p := svc.IPFamilyPolicy; p != "" {
+		w.Policy = p
 	}
-	for _, f := range svc.Spec.IPFamilies {
+	for _, f := range svc.IPFamilies {
 		switch f {
 		case corev1.IPv4Protocol:
 			w.Families = append(w.Families, allocator.IPv4)
@@ -88,22 +88,17 @@ func Desired(svc *corev1.Service) (Want, error) {
 	}
 	w.IPs = ips
 
-	for _, p := range svc.Spec.Ports {
-		proto := p.Protocol
-		if proto == "" {
-			proto = corev1.ProtocolTCP
-		}
-		w.Ports = append(w.Ports, allocator.Port{Protocol: string(proto), Port: uint16(p.Port)})
-	}
-	if svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
-		w.TrafficKey = "Local/" + labels.Set(svc.Spec.Selector).String()
+	// Read, never changed: the cache's own.
+	w.Ports = svc.Ports
+	if svc.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
+		w.TrafficKey = "Local/" + svc.Selector
 	}
 	return w, nil
 }
 
 // requestedIPs reads ironlb.io/ips and spec.loadBalancerIP, at most one
 // address per family, each of a family the Service has.
-func requestedIPs(svc *corev1.Service, families []allocator.Family) ([]netip.Addr, error) {
+func requestedIPs(svc *lbsvc.Service, families []allocator.Family) ([]netip.Addr, error) {
 	var ips []netip.Addr
 	if raw, ok := svc.Annotations[v1alpha1.AnnotationIPs]; ok {
 		for part := range strings.SplitSeq(raw, ",") {
@@ -121,7 +116,7 @@ func requestedIPs(svc *corev1.Service, families []allocator.Family) ([]netip.Add
 			return nil, invalidf("annotation %s is empty: give an address, or remove the annotation", v1alpha1.AnnotationIPs)
 		}
 	}
-	if lbIP := svc.Spec.LoadBalancerIP; lbIP != "" {
+	if lbIP := svc.LoadBalancerIP; lbIP != "" {
 		ip, err := netip.ParseAddr(lbIP)
 		if err != nil || ip.Zone() != "" || ip.Is4In6() {
 			return nil, invalidf("spec.loadBalancerIP %q is not an IP address", lbIP)

@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/allocator"
 	"github.com/ironlb/ironlb/internal/config"
 )
@@ -95,7 +96,7 @@ func TestDesired(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Desired(tt.svc)
+			got, err := Desired(lbsvc.From(tt.svc))
 			if tt.wantErr != "" {
 				var invalid *InvalidError
 				if !errors.As(err, &invalid) || !strings.Contains(err.Error(), tt.wantErr) {
@@ -141,7 +142,7 @@ func TestCandidates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Candidates(cfg, svc(), tt.want)
+			got, err := Candidates(cfg, lbsvc.From(svc()), tt.want)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error = %v, want %v", err, tt.wantErr)
 			}
@@ -150,7 +151,7 @@ func TestCandidates(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Candidates(&config.Config{}, svc(), Want{}); !errors.Is(err, allocator.ErrNoEligiblePool) || Reason(err) != v1alpha1.ReasonNoEligiblePool {
+	if _, err := Candidates(&config.Config{}, lbsvc.From(svc()), Want{}); !errors.Is(err, allocator.ErrNoEligiblePool) || Reason(err) != v1alpha1.ReasonNoEligiblePool {
 		t.Errorf("no pools: error %v", err)
 	}
 }
