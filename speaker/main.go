@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"k8s.io/client-go/rest"
@@ -25,6 +26,13 @@ import (
 func main() { os.Exit(run()) }
 
 func run() int {
+	// The live heap is small (about 10 MB with 1,000 Services); at Go's
+	// default (GOGC=100) the heap grows to twice it between collections.
+	// GOGC=50 took the RSS from 56 to 51 MB with create → route p50 still
+	// under 100 ms on the lab. GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	o := app.Defaults()
 	fs := flag.NewFlagSet("speaker", flag.ContinueOnError)
 	kubeconfigPath := fs.String("kubeconfig", "", "path to a kubeconfig; empty means in-cluster or $KUBECONFIG")
