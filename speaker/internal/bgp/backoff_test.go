@@ -83,6 +83,11 @@ func TestBackoffStablePeriod(t *testing.T) {
 		waitFor(t, "the session up", func() string {
 			return cmp.Diff(StateEstablished, session(t, s, "r").State)
 		})
+		// The router too: its FSM may still be in OpenConfirm a moment
+		// after ours is Established (our KEEPALIVE is on its way), and
+		// GoBGP discards a reset queued before its session is up (it
+		// empties the outgoing queue on every state change).
+		r.waitEstablished(t, speakerAddr)
 		clk.Step(step.upFor)
 		select {
 		case <-s.Changes(): // drop what came before
