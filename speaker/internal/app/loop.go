@@ -29,6 +29,10 @@ type loop struct {
 	pass func(ctx context.Context) (again time.Duration, err error)
 
 	kick chan struct{}
+	// afterPass, if set, is called once a pass and its bookkeeping are
+	// done: tests step their clock only then, since a step during the
+	// bookkeeping would count as the pass's own duration.
+	afterPass func()
 }
 
 func newLoop(log logr.Logger, name string, interval time.Duration, burst int, clk clock.WithTicker, pass func(context.Context) (time.Duration, error)) *loop {
@@ -104,6 +108,9 @@ func (l *loop) Start(ctx context.Context) error {
 			schedule(again)
 		default:
 			backoff = 0
+		}
+		if l.afterPass != nil {
+			l.afterPass()
 		}
 	}
 }

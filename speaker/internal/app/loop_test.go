@@ -12,6 +12,7 @@ import (
 )
 
 // recorder is a pass that records when it ran and fails while told to.
+// ran is signalled once the loop is done with the pass.
 type recorder struct {
 	mu   sync.Mutex
 	runs []time.Time
@@ -25,7 +26,6 @@ func (r *recorder) pass(context.Context) (time.Duration, error) {
 	r.runs = append(r.runs, r.clk.Now())
 	fail := r.fail
 	r.mu.Unlock()
-	r.ran <- struct{}{}
 	if fail {
 		return 0, errors.New("apiserver away")
 	}
@@ -37,6 +37,7 @@ func startLoop(t *testing.T, interval time.Duration, burst int) (*loop, *recorde
 	clk := clocktesting.NewFakeClock(time.Unix(1_000_000, 0))
 	r := &recorder{ran: make(chan struct{}, 16), clk: clk}
 	l := newLoop(logr.Discard(), "test", interval, burst, clk, r.pass)
+	l.afterPass = func() { r.ran <- struct{}{} }
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { _ = l.Start(ctx); close(done) }()
