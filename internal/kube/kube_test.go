@@ -19,6 +19,7 @@ import (
 
 	"github.com/ironlb/ironlb/internal/deptest"
 	"github.com/ironlb/ironlb/internal/kube"
+	"github.com/ironlb/ironlb/internal/metricstest"
 	"github.com/ironlb/ironlb/internal/testenv"
 )
 
@@ -172,23 +173,7 @@ func TestQueue(t *testing.T) {
 	})
 	cancel()
 	<-done
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	results := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "ironlb_reconcile_total" {
-			continue
-		}
-		for _, mt := range f.GetMetric() {
-			for _, l := range mt.GetLabel() {
-				if l.GetName() == "result" {
-					results[l.GetValue()] = mt.GetCounter().GetValue()
-				}
-			}
-		}
-	}
+	results := metricstest.ByLabel(t, reg, "ironlb_reconcile_total", "result")
 	if results["error"] != 2 || results["requeue_after"] != 1 || results["success"] != 4 {
 		t.Errorf("ironlb_reconcile_total by result %v, want 2 errors, 1 requeue_after, 4 successes", results)
 	}

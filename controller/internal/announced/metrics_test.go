@@ -17,6 +17,7 @@ import (
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/controller/internal/lbsvc"
 	"github.com/ironlb/ironlb/internal/kube"
+	"github.com/ironlb/ironlb/internal/metricstest"
 )
 
 func loadBalancer(name string, class *string, ips ...string) *corev1.Service {
@@ -96,24 +97,7 @@ func TestMetricsCountServicesByReason(t *testing.T) {
 // byReason reads ironlb_announced_services from reg as /metrics shows it.
 func byReason(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "ironlb_announced_services" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" {
-					got[l.GetValue()] = m.GetGauge().GetValue()
-				}
-			}
-		}
-	}
-	return got
+	return metricstest.ByLabel(t, reg, "ironlb_announced_services", "reason")
 }
 
 // A Reconciler without metrics still works: tests and tools build it bare.

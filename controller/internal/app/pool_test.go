@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ironlbv1 "github.com/ironlb/ironlb/api/v1alpha1"
+	"github.com/ironlb/ironlb/internal/metricstest"
 )
 
 // poolStatus waits until check accepts the pool's status.
@@ -63,13 +64,13 @@ func TestPoolStatus(t *testing.T) {
 
 	// The metrics say the same.
 	eventually(t, 10*time.Second, func(context.Context) error {
-		if got := gauge(t, reg, "ironlb_pool_addresses", map[string]string{"pool": "status-a", "family": "IPv4", "state": "assigned"}); got != 2 {
+		if got := metricstest.Value(t, reg, "ironlb_pool_addresses", map[string]string{"pool": "status-a", "family": "IPv4", "state": "assigned"}); got != 2 {
 			return fmt.Errorf("assigned IPv4 gauge = %v, want 2", got)
 		}
-		if got := gauge(t, reg, "ironlb_pool_addresses", map[string]string{"pool": "status-a", "family": "IPv4", "state": "available"}); got != 6 {
+		if got := metricstest.Value(t, reg, "ironlb_pool_addresses", map[string]string{"pool": "status-a", "family": "IPv4", "state": "available"}); got != 6 {
 			return fmt.Errorf("available IPv4 gauge = %v, want 6", got)
 		}
-		if got := gauge(t, reg, "ironlb_allocations_total", map[string]string{"result": ironlbv1.ReasonAllocated}); got < 2 {
+		if got := metricstest.Value(t, reg, "ironlb_allocations_total", map[string]string{"result": ironlbv1.ReasonAllocated}); got < 2 {
 			return fmt.Errorf("allocations_total{result=Allocated} = %v, want at least 2", got)
 		}
 		return nil
@@ -108,33 +109,6 @@ func TestPoolStatus(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// gauge reads one sample of a gauge or counter from reg, or -1.
-func gauge(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	metric:
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
-					continue metric
-				}
-			}
-			if g := m.GetGauge(); g != nil {
-				return g.GetValue()
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return -1
 }
 
 // TestPoolRemovedKeepsAddresses: deleting or shrinking a pool never takes an
