@@ -2,8 +2,8 @@
 // the fields it reads, with the values most Services share (namespaces,
 // protocols, reasons, class) interned, and its own conditions' messages
 // kept as hashes. With 10,000 Services the cache is most of the
-// controller's memory; this form holds one in about a third of what even a
-// trimmed corev1.Service takes (BenchmarkCachedSize).
+// controller's memory; this form holds one in about a third of what a
+// decoded corev1.Service takes (BenchmarkCachedSize).
 //
 // The controller compares the conditions it wants with the cached ones and
 // writes only on a difference, so a hash of the message is all it needs;
@@ -12,6 +12,7 @@ package lbsvc
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 	"unique"
 
@@ -83,11 +84,16 @@ var seed = maphash.MakeSeed()
 // Hash is the MessageHash of a condition message.
 func Hash(message string) uint64 { return maphash.String(seed, message) }
 
-// Same reports whether c says what want says: status, reason, message and
-// observed generation.
+// Says reports whether c says what want says: status, reason and message.
+// A change of any of them is worth an Event.
+func (c *Condition) Says(want *metav1.Condition) bool {
+	return c != nil && c.Status == want.Status && c.Reason == want.Reason && c.MessageHash == Hash(want.Message)
+}
+
+// Same reports whether c needs no write to become want: it Says the same,
+// for the same generation.
 func (c *Condition) Same(want *metav1.Condition) bool {
-	return c != nil && c.Status == want.Status && c.Reason == want.Reason &&
-		c.MessageHash == Hash(want.Message) && c.ObservedGeneration == want.ObservedGeneration
+	return c.Says(want) && c.ObservedGeneration == want.ObservedGeneration
 }
 
 // Transition returns want with its lastTransitionTime set as
@@ -239,7 +245,7 @@ var (
 
 func families(fs []corev1.IPFamily) []corev1.IPFamily {
 	for _, s := range shared {
-		if len(s) == len(fs) && (len(fs) < 2 || s[1] == fs[1]) && s[0] == fs[0] {
+		if slices.Equal(s, fs) {
 			return s
 		}
 	}

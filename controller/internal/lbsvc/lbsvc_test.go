@@ -115,8 +115,8 @@ func TestServed(t *testing.T) {
 	}
 }
 
-// TestCondition: Same compares what the controller writes, Transition
-// keeps the time while the status holds.
+// TestCondition: Same compares what the controller writes, Says what an
+// Event reports, and Transition keeps the time while the status holds.
 func TestCondition(t *testing.T) {
 	s := From(full(corev1.ServiceExternalTrafficPolicyCluster))
 	old := s.Condition("ironlb.io/Allocated")
@@ -139,10 +139,14 @@ func TestCondition(t *testing.T) {
 		if old.Same(&c) {
 			t.Errorf("Same: true with another %s", name)
 		}
+		// Only a new generation says nothing new (no Event).
+		if says := old.Says(&c); says != (name == "generation") {
+			t.Errorf("Says: %v with another %s", says, name)
+		}
 	}
 	var none *Condition
-	if none.Same(&want) {
-		t.Error("Same: true for no condition")
+	if none.Same(&want) || none.Says(&want) {
+		t.Error("Same or Says: true for no condition")
 	}
 
 	now := metav1.NewTime(then.Add(time.Hour))

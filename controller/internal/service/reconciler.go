@@ -144,7 +144,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, svc *lbsvc.Service, out Ou
 		return nil
 	}
 
-	condChanged := old == nil || old.Status != out.Status || old.Reason != out.Reason || old.MessageHash != lbsvc.Hash(out.Message)
+	condChanged := !old.Says(&cond)
 	body, err := statusPatch(svc, want, cond)
 	if err != nil {
 		return err
