@@ -49,21 +49,22 @@ type service struct {
 	sharingKey string
 	trafficKey string
 	ports      []Port
-	ips        []uint128  // one per family, in the order of the request
-	holds      []*holding // holds[i] is a.ips[ips[i]], saving a map lookup
-
-	// Backing arrays of ips and holds, in the record itself for the same
-	// reason as holding.one.
-	ipArr   [2]uint128
-	holdArr [2]*holding
+	// ips[:n] are the addresses held, one per family, in the order of the
+	// request; holds[i] is a.ips[ips[i]], saving a map lookup. Arrays in
+	// the record itself, for the same reason as holding.one.
+	ips   [2]uint128
+	holds [2]*holding
+	n     uint8
 }
+
+// held returns the addresses s holds.
+func (s *service) held() []uint128 { return s.ips[:s.n] }
 
 // reset makes s the empty record of the Service name, keeping what it can
 // reuse.
 func (s *service) reset(name string) {
 	ports := s.ports[:0]
 	*s = service{name: name, ports: ports}
-	s.ips, s.holds = s.ipArr[:0], s.holdArr[:0]
 }
 
 // Assignment is an address a Service holds.
@@ -105,7 +106,7 @@ func (a *Allocator) Release(name string) {
 	if svc == nil {
 		return
 	}
-	for i, k := range svc.ips {
+	for i, k := range svc.held() {
 		a.detach(k, svc.holds[i], svc)
 	}
 	delete(a.services, name)
@@ -128,8 +129,8 @@ func (a *Allocator) Assigned(name string) []Assignment {
 }
 
 func (a *Allocator) assignments(svc *service) []Assignment {
-	out := make([]Assignment, len(svc.ips))
-	for i, k := range svc.ips {
+	out := make([]Assignment, svc.n)
+	for i, k := range svc.held() {
 		out[i] = Assignment{IP: k.addr(), Pool: a.poolName(svc.holds[i].pool)}
 	}
 	return out

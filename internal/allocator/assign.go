@@ -118,7 +118,7 @@ func (a *Allocator) choose(svc *service, req *Request, f Family, cand []int32) (
 		return a.chooseExplicit(ip, req, cand)
 	}
 	if svc != nil {
-		for _, k := range svc.ips {
+		for _, k := range svc.held() {
 			if k.family() == f && a.validFor(k, req, cand) {
 				return k, nil
 			}
@@ -179,7 +179,7 @@ func (a *Allocator) commit(svc *service, req *Request, picks []uint128) *service
 		a.services[req.Service] = svc
 	}
 	var holds [2]*holding // the holdings of picks that svc keeps
-	for i, k := range svc.ips {
+	for i, k := range svc.held() {
 		if j := slices.Index(picks, k); j >= 0 {
 			holds[j] = svc.holds[i]
 		} else {
@@ -208,7 +208,7 @@ func (a *Allocator) commit(svc *service, req *Request, picks []uint128) *service
 			holds[j] = a.attach(k, svc)
 		}
 	}
-	svc.ips = append(svc.ips[:0], picks...)
-	svc.holds = append(svc.holds[:0], holds[:len(picks)]...)
+	svc.n = uint8(copy(svc.ips[:], picks))
+	svc.holds = holds
 	return svc
 }

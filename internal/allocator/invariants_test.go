@@ -37,7 +37,7 @@ func (a *Allocator) check() error {
 			if a.services[o.name] != o {
 				fail("%s: owner %q is not the recorded service", k.addr(), o.name)
 			}
-			if !slices.Contains(o.ips, k) {
+			if !slices.Contains(o.held(), k) {
 				fail("%s: owner %q does not list it", k.addr(), o.name)
 			}
 			for _, p := range h.owners[:i] {
@@ -76,17 +76,19 @@ func (a *Allocator) check() error {
 		fail("sharing index has %d addresses, want %d", n, indexed)
 	}
 	for name, svc := range a.services {
-		if svc.name != name || len(svc.ips) == 0 || len(svc.ips) > 2 {
+		if svc.name != name || svc.n == 0 || svc.n > 2 {
 			fail("service %q: bad record %+v", name, svc)
-		}
-		if len(svc.ips) == 2 && svc.ips[0].family() == svc.ips[1].family() {
-			fail("service %q: two %s addresses", name, svc.ips[0].family())
-		}
-		if len(svc.holds) != len(svc.ips) {
-			fail("service %q: %d holdings for %d addresses", name, len(svc.holds), len(svc.ips))
 			continue
 		}
-		for i, k := range svc.ips {
+		if svc.n == 2 && svc.ips[0].family() == svc.ips[1].family() {
+			fail("service %q: two %s addresses", name, svc.ips[0].family())
+		}
+		for i := int(svc.n); i < len(svc.holds); i++ {
+			if svc.holds[i] != nil {
+				fail("service %q: a holding past its %d addresses", name, svc.n)
+			}
+		}
+		for i, k := range svc.held() {
 			if h := a.ips[k]; h == nil || !slices.Contains(h.owners, svc) {
 				fail("service %q: %s does not list it as an owner", name, k.addr())
 			} else if svc.holds[i] != h {
