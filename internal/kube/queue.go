@@ -31,13 +31,18 @@ type Queue struct {
 // NewQueue returns a queue named name (for logs and metrics) that runs
 // fn in workers goroutines once Run is called. Keys may be added before.
 func NewQueue(name string, workers int, fn Reconcile, log logr.Logger, m *Metrics) *Queue {
-	cfg := workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{Name: name}
+	// client-go's delaying and rate-limiting layers over a base of our
+	// own, which gives memory back after a burst (keyQueue). The delaying
+	// layer counts retries.
+	dcfg := workqueue.TypedDelayingQueueConfig[types.NamespacedName]{Name: name, Queue: newKeyQueue(name, m, time.Now)}
 	if m != nil {
-		cfg.MetricsProvider = m.queues
+		dcfg.MetricsProvider = m.queues
 	}
+	delaying := workqueue.NewTypedDelayingQueueWithConfig(dcfg)
 	return &Queue{
 		name: name, workers: max(workers, 1), reconcile: fn, log: log.WithValues("controller", name), metrics: m,
-		q: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName](), cfg),
+		q: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName](),
+			workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{Name: name, DelayingQueue: delaying}),
 	}
 }
 

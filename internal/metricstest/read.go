@@ -26,6 +26,24 @@ func ByLabel(t testing.TB, g prometheus.Gatherer, name, label string) map[string
 // labels include labels, or -1 if there is none.
 func Value(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
 	t.Helper()
+	if m := find(t, g, name, labels); m != nil {
+		return value(m)
+	}
+	return -1
+}
+
+// Histogram reads the first series of the histogram name in g whose
+// labels include labels; an empty one if there is none.
+func Histogram(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) *dto.Histogram {
+	t.Helper()
+	if m := find(t, g, name, labels); m != nil && m.GetHistogram() != nil {
+		return m.GetHistogram()
+	}
+	return &dto.Histogram{}
+}
+
+func find(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) *dto.Metric {
+	t.Helper()
 metric:
 	for _, m := range series(t, g, name) {
 		for _, l := range m.GetLabel() {
@@ -33,9 +51,9 @@ metric:
 				continue metric
 			}
 		}
-		return value(m)
+		return m
 	}
-	return -1
+	return nil
 }
 
 func series(t testing.TB, g prometheus.Gatherer, name string) []*dto.Metric {

@@ -34,4 +34,15 @@ func TestRead(t *testing.T) {
 	if got := ByLabel(t, reg, "missing", "x"); len(got) != 0 {
 		t.Errorf("ByLabel of a missing metric = %v, want none", got)
 	}
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "h"}, []string{"name"})
+	reg.MustRegister(h)
+	h.WithLabelValues("a").Observe(2)
+	h.WithLabelValues("a").Observe(3)
+	h.WithLabelValues("b").Observe(7)
+	if got := Histogram(t, reg, "h", map[string]string{"name": "a"}); got.GetSampleCount() != 2 || got.GetSampleSum() != 5 {
+		t.Errorf("Histogram(h, a): %d samples summing to %v, want 2 summing to 5", got.GetSampleCount(), got.GetSampleSum())
+	}
+	if got := Histogram(t, reg, "h", map[string]string{"name": "c"}); got.GetSampleCount() != 0 {
+		t.Errorf("Histogram of no series: %d samples, want 0", got.GetSampleCount())
+	}
 }
