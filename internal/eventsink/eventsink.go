@@ -176,12 +176,15 @@ func (r *Recorder) repeated(p *pending) bool {
 		return true
 	}
 	if p.at.Sub(r.pruned) >= r.opts.Repeat {
+		// Into a new map: a Go map keeps the buckets of its largest
+		// size, and a burst of 10,000 Events would hold them for good.
+		kept := make(map[uint64]time.Time, len(r.recent)/2)
 		for k, at := range r.recent {
-			if p.at.Sub(at) >= r.opts.Repeat {
-				delete(r.recent, k)
+			if p.at.Sub(at) < r.opts.Repeat {
+				kept[k] = at
 			}
 		}
-		r.pruned = p.at
+		r.recent, r.pruned = kept, p.at
 	}
 	r.recent[key] = p.at
 	return false

@@ -246,4 +246,10 @@ func TestRepeatsDropped(t *testing.T) {
 	if n := len(r.recent); n != 1 {
 		t.Errorf("%d Events remembered, want 1", n)
 	}
+	// The one recorded as the others were forgotten is still known.
+	clk.SetTime(now.Add(11 * time.Second))
+	rec("a", "assigned 198.51.100.16")
+	if n := len(r.normal); n != 0 {
+		t.Errorf("a repeat of the Event kept through the pruning was queued")
+	}
 }
