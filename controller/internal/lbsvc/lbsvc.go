@@ -29,7 +29,9 @@ import (
 // Service is a cached Service. Read it, never change it: the cache hands
 // out its own copy.
 type Service struct {
+	// Name is a part of id, so that both cost one string.
 	Namespace, Name string
+	id              string
 	UID             types.UID
 	ResourceVersion string
 	Generation      int64
@@ -117,6 +119,14 @@ func (s *Service) Condition(typ string) *Condition {
 	return nil
 }
 
+// ID is "namespace/name", the allocator's name of the Service.
+func (s *Service) ID() string {
+	if s.id == "" {
+		return s.Namespace + "/" + s.Name
+	}
+	return s.id
+}
+
 // Key is the Service's namespace and name.
 func (s *Service) Key() types.NamespacedName {
 	return types.NamespacedName{Namespace: s.Namespace, Name: s.Name}
@@ -153,9 +163,11 @@ func Transform(obj any) (any, error) {
 
 // From returns the cached form of svc, which it does not keep.
 func From(svc *corev1.Service) *Service {
+	id := svc.Namespace + "/" + svc.Name
 	s := &Service{
 		Namespace:             intern(svc.Namespace),
-		Name:                  svc.Name,
+		Name:                  id[len(svc.Namespace)+1:],
+		id:                    id,
 		UID:                   svc.UID,
 		ResourceVersion:       svc.ResourceVersion,
 		Generation:            svc.Generation,

@@ -64,7 +64,7 @@ func full(policy corev1.ServiceExternalTrafficPolicy) *corev1.Service {
 // Service has it, and drops the rest.
 func TestFrom(t *testing.T) {
 	want := &Service{
-		Namespace: "demo", Name: "web", UID: "u1", ResourceVersion: "77", Generation: 4, Created: then.Unix(),
+		Namespace: "demo", Name: "web", id: "demo/web", UID: "u1", ResourceVersion: "77", Generation: 4, Created: then.Unix(),
 		Labels:         map[string]string{"tier": "edge"},
 		Annotations:    map[string]string{"ironlb.io/sharing-key": "shared", "ironlb.io/pool": "blue", "ironlb.io/ips": "203.0.113.9"},
 		Type:           corev1.ServiceTypeLoadBalancer,
@@ -84,7 +84,7 @@ func TestFrom(t *testing.T) {
 			if policy == corev1.ServiceExternalTrafficPolicyLocal {
 				want.Selector = "app=web,tier=edge"
 			}
-			if diff := cmp.Diff(&want, From(full(policy))); diff != "" {
+			if diff := cmp.Diff(&want, From(full(policy)), cmp.AllowUnexported(Service{})); diff != "" {
 				t.Errorf("From (-want +got):\n%s", diff)
 			}
 		})
@@ -96,8 +96,13 @@ func TestFrom(t *testing.T) {
 func TestFromMinimal(t *testing.T) {
 	got := From(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: "web",
 		Annotations: map[string]string{"other": "x"}}})
-	if diff := cmp.Diff(&Service{Namespace: "demo", Name: "web", Created: (metav1.Time{}).Unix()}, got); diff != "" {
+	if diff := cmp.Diff(&Service{Namespace: "demo", Name: "web", id: "demo/web", Created: (metav1.Time{}).Unix()}, got, cmp.AllowUnexported(Service{})); diff != "" {
 		t.Errorf("From (-want +got):\n%s", diff)
+	}
+	// A Service built by hand, as the tests of other packages build them,
+	// has the same ID.
+	if id := (&Service{Namespace: "demo", Name: "web"}).ID(); id != got.ID() {
+		t.Errorf("ID of a literal Service: %q, From's: %q", id, got.ID())
 	}
 }
 

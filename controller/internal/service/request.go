@@ -48,7 +48,7 @@ func ImportRequest(serveClassless bool) func(*lbsvc.Service) (allocator.Request,
 func keyOf(nn types.NamespacedName) string { return nn.Namespace + "/" + nn.Name }
 
 // serviceKey is the allocator's key of a Service.
-func serviceKey(svc *lbsvc.Service) string { return svc.Namespace + "/" + svc.Name }
+func serviceKey(svc *lbsvc.Service) string { return svc.ID() }
 
 func familyIPs(ips []netip.Addr, f allocator.Family) []netip.Addr {
 	var out []netip.Addr
