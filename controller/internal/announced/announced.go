@@ -105,7 +105,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ types.NamespacedName) (tim
 	)
 	counts := map[string]int{}
 	now := clk.Now()
-	for _, svc := range svcs {
+	for i, svc := range svcs {
+		// A pass that writes thousands of conditions lasts seconds, and
+		// the cache replaces each Service it writes: letting go of the
+		// list's copy keeps the old one from living that long.
+		svcs[i] = nil
 		if !svc.Served(r.ServeClassless) {
 			continue
 		}
@@ -147,7 +151,7 @@ func tooSoon(svc *lbsvc.Service, c *metav1.Condition, now time.Time, grace time.
 		return 0
 	}
 	alloc := svc.Condition(ironlbv1.ServiceConditionAllocated)
-	if alloc == nil || alloc.Status != metav1.ConditionTrue {
+	if alloc == nil || alloc.Status() != metav1.ConditionTrue {
 		return 0
 	}
 	return max(time.Unix(alloc.LastTransitionTime, 0).Add(grace).Sub(now), 0)

@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/ironlb/ironlb/api/v1alpha1"
 	"github.com/ironlb/ironlb/internal/allocator"
@@ -28,11 +29,18 @@ import (
 
 // Service is a cached Service. Read it, never change it: the cache hands
 // out its own copy.
+//
+// The spec's enumerations are kept as one byte each, and what few Services
+// set (spec.loadBalancerIP, the selector of a Local policy) behind one
+// pointer, so that the record fits 208 bytes; read them through their
+// methods.
 type Service struct {
 	// Name is a part of id, so that both cost one string.
 	Namespace, Name string
 	id              string
-	UID             types.UID
+	// uid is metadata.uid when it is a UUID in the API's form, as the
+	// apiserver writes it; else rare.uid holds it.
+	uid             [16]byte
 	ResourceVersion string
 	Generation      int64
 	// Created is metadata.creationTimestamp in Unix seconds, the
@@ -42,23 +50,163 @@ type Service struct {
 	Labels map[string]string
 	// Annotations holds the ironlb.io/ annotations only; nil when none.
 	Annotations map[string]string
-
-	Type           corev1.ServiceType
-	Class          *string
-	LoadBalancerIP string
-	// IPFamilyPolicy is "" when unset.
-	IPFamilyPolicy corev1.IPFamilyPolicy
-	IPFamilies     []corev1.IPFamily
+	Class       *string
 	// Ports in spec order; an empty protocol reads as TCP.
-	Ports                 []allocator.Port
-	ExternalTrafficPolicy corev1.ServiceExternalTrafficPolicy
-	// Selector is spec.selector in label syntax, for the Local policy
-	// only (sharing an address needs the same endpoints); else "".
-	Selector string
-
+	Ports   []allocator.Port
 	Ingress []Ingress
 	// Conditions are ironlb's own (ironlb.io/Allocated, ironlb.io/Announced).
 	Conditions []Condition
+
+	rare *rare
+	// Codes into serviceTypes, trafficPolicies, familyPolicies and
+	// familyLists; an unknown value is kept in rare.
+	typ, trafficPolicy, familyPolicy, families uint8
+}
+
+// rare holds what few Services have.
+type rare struct {
+	uid            types.UID
+	loadBalancerIP string
+	selector       string
+	// Values the API does not define today; kept as they came.
+	typ           corev1.ServiceType
+	trafficPolicy corev1.ServiceExternalTrafficPolicy
+	familyPolicy  corev1.IPFamilyPolicy
+	families      []corev1.IPFamily
+}
+
+// unknown is the code of a value kept in rare.
+const unknown = 255
+
+var (
+	serviceTypes = []corev1.ServiceType{"", corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort,
+		corev1.ServiceTypeLoadBalancer, corev1.ServiceTypeExternalName}
+	trafficPolicies = []corev1.ServiceExternalTrafficPolicy{"", corev1.ServiceExternalTrafficPolicyCluster,
+		corev1.ServiceExternalTrafficPolicyLocal}
+	familyPolicies = []corev1.IPFamilyPolicy{"", corev1.IPFamilyPolicySingleStack,
+		corev1.IPFamilyPolicyPreferDualStack, corev1.IPFamilyPolicyRequireDualStack}
+	// The family lists the API allows, shared by every Service that has
+	// one.
+	familyLists = [][]corev1.IPFamily{nil, {corev1.IPv4Protocol}, {corev1.IPv6Protocol},
+		{corev1.IPv4Protocol, corev1.IPv6Protocol}, {corev1.IPv6Protocol, corev1.IPv4Protocol}}
+)
+
+// code returns v's index in known, or unknown.
+func code[T ~string](known []T, v T) uint8 {
+	if i := slices.Index(known, v); i >= 0 {
+		return uint8(i)
+	}
+	return unknown
+}
+
+// UID is metadata.uid.
+func (s *Service) UID() types.UID {
+	if s.rare != nil && s.rare.uid != "" {
+		return s.rare.uid
+	}
+	if s.uid == ([16]byte{}) {
+		return ""
+	}
+	const dashes = 4
+	var b [2*len(s.uid) + dashes]byte
+	j := 0
+	for i, x := range s.uid {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = hexDigits[x>>4], hexDigits[x&0xf]
+		j += 2
+	}
+	return types.UID(b[:])
+}
+
+const hexDigits = "0123456789abcdef"
+
+// parseUID reads a UUID in the form the apiserver writes
+// (8-4-4-4-12 lower-case hex digits).
+func parseUID(u types.UID) (b [16]byte, ok bool) {
+	if len(u) != 36 {
+		return b, false
+	}
+	j := 0
+	for i := 0; i < len(u); {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if u[i] != '-' {
+				return b, false
+			}
+			i++
+			continue
+		}
+		hi, ok1 := fromHex(u[i])
+		lo, ok2 := fromHex(u[i+1])
+		if !ok1 || !ok2 {
+			return b, false
+		}
+		b[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return b, b != [16]byte{}
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+// Type is spec.type.
+func (s *Service) Type() corev1.ServiceType {
+	if s.typ == unknown {
+		return s.rare.typ
+	}
+	return serviceTypes[s.typ]
+}
+
+// ExternalTrafficPolicy is spec.externalTrafficPolicy.
+func (s *Service) ExternalTrafficPolicy() corev1.ServiceExternalTrafficPolicy {
+	if s.trafficPolicy == unknown {
+		return s.rare.trafficPolicy
+	}
+	return trafficPolicies[s.trafficPolicy]
+}
+
+// IPFamilyPolicy is spec.ipFamilyPolicy; "" when unset.
+func (s *Service) IPFamilyPolicy() corev1.IPFamilyPolicy {
+	if s.familyPolicy == unknown {
+		return s.rare.familyPolicy
+	}
+	return familyPolicies[s.familyPolicy]
+}
+
+// IPFamilies is spec.ipFamilies; shared, never change it.
+func (s *Service) IPFamilies() []corev1.IPFamily {
+	if s.families == unknown {
+		return s.rare.families
+	}
+	return familyLists[s.families]
+}
+
+// LoadBalancerIP is spec.loadBalancerIP.
+func (s *Service) LoadBalancerIP() string {
+	if s.rare == nil {
+		return ""
+	}
+	return s.rare.loadBalancerIP
+}
+
+// Selector is spec.selector in label syntax, for the Local policy only
+// (sharing an address needs the same endpoints); else "".
+func (s *Service) Selector() string {
+	if s.rare == nil {
+		return ""
+	}
+	return s.rare.selector
 }
 
 // Ingress is one entry of status.loadBalancer.ingress.
@@ -72,14 +220,25 @@ type Ingress struct {
 
 // Condition is one of ironlb's Service conditions, its message hashed.
 type Condition struct {
-	Type               string
-	Status             metav1.ConditionStatus
 	Reason             string
 	ObservedGeneration int64
 	// LastTransitionTime in Unix seconds.
 	LastTransitionTime int64
 	MessageHash        uint64
+	// Codes into conditionTypes and statuses.
+	typ, status uint8
 }
+
+var (
+	conditionTypes = []string{v1alpha1.ServiceConditionAllocated, v1alpha1.ServiceConditionAnnounced}
+	statuses       = []metav1.ConditionStatus{metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown}
+)
+
+// Type is the condition's type.
+func (c *Condition) Type() string { return conditionTypes[c.typ] }
+
+// Status is the condition's status.
+func (c *Condition) Status() metav1.ConditionStatus { return statuses[c.status] }
 
 var seed = maphash.MakeSeed()
 
@@ -89,7 +248,7 @@ func Hash(message string) uint64 { return maphash.String(seed, message) }
 // Says reports whether c says what want says: status, reason and message.
 // A change of any of them is worth an Event.
 func (c *Condition) Says(want *metav1.Condition) bool {
-	return c != nil && c.Status == want.Status && c.Reason == want.Reason && c.MessageHash == Hash(want.Message)
+	return c != nil && c.Status() == want.Status && c.Reason == want.Reason && c.MessageHash == Hash(want.Message)
 }
 
 // Same reports whether c needs no write to become want: it Says the same,
@@ -103,7 +262,7 @@ func (c *Condition) Same(want *metav1.Condition) bool {
 // else now.
 func Transition(old *Condition, want metav1.Condition, now metav1.Time) metav1.Condition {
 	want.LastTransitionTime = now
-	if old != nil && old.Status == want.Status {
+	if old != nil && old.Status() == want.Status {
 		want.LastTransitionTime = metav1.Unix(old.LastTransitionTime, 0)
 	}
 	return want
@@ -112,7 +271,7 @@ func Transition(old *Condition, want metav1.Condition, now metav1.Time) metav1.C
 // Condition returns the condition of this type, or nil.
 func (s *Service) Condition(typ string) *Condition {
 	for i := range s.Conditions {
-		if s.Conditions[i].Type == typ {
+		if s.Conditions[i].Type() == typ {
 			return &s.Conditions[i]
 		}
 	}
@@ -134,20 +293,20 @@ func (s *Service) Key() types.NamespacedName {
 
 // Served reports whether ironlb serves the Service (config.Served).
 func (s *Service) Served(serveClassless bool) bool {
-	return config.ServedClass(s.Type, s.Class, serveClassless)
+	return config.ServedClass(s.Type(), s.Class, serveClassless)
 }
 
 // Ref is a Service that names this one, for Events.
 func (s *Service) Ref() *corev1.Service {
 	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{
-		Namespace: s.Namespace, Name: s.Name, UID: s.UID, ResourceVersion: s.ResourceVersion,
+		Namespace: s.Namespace, Name: s.Name, UID: s.UID(), ResourceVersion: s.ResourceVersion,
 	}}
 }
 
 // GetObjectMeta lets client-go's caches key and index a Service by
 // namespace and name.
 func (s *Service) GetObjectMeta() metav1.Object {
-	return &metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, UID: s.UID, ResourceVersion: s.ResourceVersion}
+	return &metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, UID: s.UID(), ResourceVersion: s.ResourceVersion}
 }
 
 var _ metav1.ObjectMetaAccessor = (*Service)(nil)
@@ -164,17 +323,46 @@ func Transform(obj any) (any, error) {
 // From returns the cached form of svc, which it does not keep.
 func From(svc *corev1.Service) *Service {
 	id := svc.Namespace + "/" + svc.Name
+	sp := &svc.Spec
 	s := &Service{
-		Namespace:             intern(svc.Namespace),
-		Name:                  id[len(svc.Namespace)+1:],
-		id:                    id,
-		UID:                   svc.UID,
-		ResourceVersion:       svc.ResourceVersion,
-		Generation:            svc.Generation,
-		Created:               svc.CreationTimestamp.Unix(),
-		Type:                  corev1.ServiceType(intern(string(svc.Spec.Type))),
-		LoadBalancerIP:        svc.Spec.LoadBalancerIP,
-		ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicy(intern(string(svc.Spec.ExternalTrafficPolicy))),
+		Namespace:       intern(svc.Namespace),
+		Name:            id[len(svc.Namespace)+1:],
+		id:              id,
+		ResourceVersion: svc.ResourceVersion,
+		Generation:      svc.Generation,
+		Created:         svc.CreationTimestamp.Unix(),
+		typ:             code(serviceTypes, sp.Type),
+		trafficPolicy:   code(trafficPolicies, sp.ExternalTrafficPolicy),
+		familyPolicy:    code(familyPolicies, ptr.Deref(sp.IPFamilyPolicy, "")),
+		families:        unknown,
+	}
+	for i, l := range familyLists {
+		if slices.Equal(l, sp.IPFamilies) {
+			s.families = uint8(i)
+		}
+	}
+	r := rare{loadBalancerIP: sp.LoadBalancerIP}
+	var uidOK bool
+	if s.uid, uidOK = parseUID(svc.UID); !uidOK {
+		r.uid = svc.UID
+	}
+	if sp.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
+		r.selector = labels.Set(sp.Selector).String()
+	}
+	if s.typ == unknown {
+		r.typ = sp.Type
+	}
+	if s.trafficPolicy == unknown {
+		r.trafficPolicy = sp.ExternalTrafficPolicy
+	}
+	if s.familyPolicy == unknown {
+		r.familyPolicy = *sp.IPFamilyPolicy
+	}
+	if s.families == unknown {
+		r.families = slices.Clone(sp.IPFamilies)
+	}
+	if r.uid != "" || r.loadBalancerIP != "" || r.selector != "" || slices.Contains([]uint8{s.typ, s.trafficPolicy, s.familyPolicy, s.families}, unknown) {
+		s.rare = &r
 	}
 	if len(svc.Labels) > 0 {
 		s.Labels = svc.Labels
@@ -187,29 +375,22 @@ func From(svc *corev1.Service) *Service {
 			s.Annotations[intern(k)] = v
 		}
 	}
-	if c := svc.Spec.LoadBalancerClass; c != nil {
+	if c := sp.LoadBalancerClass; c != nil {
 		if *c == v1alpha1.LoadBalancerClass {
 			s.Class = &ourClass
 		} else {
 			s.Class = c
 		}
 	}
-	if p := svc.Spec.IPFamilyPolicy; p != nil {
-		s.IPFamilyPolicy = corev1.IPFamilyPolicy(intern(string(*p)))
-	}
-	s.IPFamilies = families(svc.Spec.IPFamilies)
-	if len(svc.Spec.Ports) > 0 {
-		s.Ports = make([]allocator.Port, len(svc.Spec.Ports))
-		for i, p := range svc.Spec.Ports {
+	if len(sp.Ports) > 0 {
+		s.Ports = make([]allocator.Port, len(sp.Ports))
+		for i, p := range sp.Ports {
 			proto := p.Protocol
 			if proto == "" {
 				proto = corev1.ProtocolTCP
 			}
 			s.Ports[i] = allocator.Port{Protocol: intern(string(proto)), Port: uint16(p.Port)}
 		}
-	}
-	if svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
-		s.Selector = labels.Set(svc.Spec.Selector).String()
 	}
 	if in := svc.Status.LoadBalancer.Ingress; len(in) > 0 {
 		s.Ingress = make([]Ingress, len(in))
@@ -222,17 +403,17 @@ func From(svc *corev1.Service) *Service {
 	}
 	n := 0
 	for _, c := range svc.Status.Conditions {
-		if strings.HasPrefix(c.Type, "ironlb.io/") {
+		if ours(&c) {
 			n++
 		}
 	}
 	if n > 0 {
 		s.Conditions = make([]Condition, 0, n)
 		for _, c := range svc.Status.Conditions {
-			if strings.HasPrefix(c.Type, "ironlb.io/") {
+			if ours(&c) {
 				s.Conditions = append(s.Conditions, Condition{
-					Type:               intern(c.Type),
-					Status:             metav1.ConditionStatus(intern(string(c.Status))),
+					typ:                code(conditionTypes, c.Type),
+					status:             code(statuses, c.Status),
 					Reason:             intern(c.Reason),
 					ObservedGeneration: c.ObservedGeneration,
 					LastTransitionTime: c.LastTransitionTime.Unix(),
@@ -244,28 +425,13 @@ func From(svc *corev1.Service) *Service {
 	return s
 }
 
-var ourClass = v1alpha1.LoadBalancerClass
-
-// The common family lists, shared by every Service that has one.
-var (
-	v4     = []corev1.IPFamily{corev1.IPv4Protocol}
-	v6     = []corev1.IPFamily{corev1.IPv6Protocol}
-	v4v6   = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
-	v6v4   = []corev1.IPFamily{corev1.IPv6Protocol, corev1.IPv4Protocol}
-	shared = [][]corev1.IPFamily{v4, v6, v4v6, v6v4}
-)
-
-func families(fs []corev1.IPFamily) []corev1.IPFamily {
-	for _, s := range shared {
-		if slices.Equal(s, fs) {
-			return s
-		}
-	}
-	if len(fs) == 0 {
-		return nil
-	}
-	return append([]corev1.IPFamily(nil), fs...)
+// ours reports whether c is one of the conditions ironlb writes, with a
+// status the API allows.
+func ours(c *metav1.Condition) bool {
+	return code(conditionTypes, c.Type) != unknown && code(statuses, c.Status) != unknown
 }
+
+var ourClass = v1alpha1.LoadBalancerClass
 
 // intern returns the canonical copy of s, so that Services sharing a value
 // share its bytes. The copies are weakly held: a value no Service uses any

@@ -3,8 +3,10 @@ package lbsvc
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -60,11 +62,51 @@ func full(policy corev1.ServiceExternalTrafficPolicy) *corev1.Service {
 	}
 }
 
+// view is what a Service says through its fields and methods, for
+// comparing.
+type view struct {
+	Namespace, Name, ID, UID, ResourceVersion string
+	Generation, Created                       int64
+	Labels, Annotations                       map[string]string
+	Type                                      corev1.ServiceType
+	Class                                     *string
+	LoadBalancerIP                            string
+	IPFamilyPolicy                            corev1.IPFamilyPolicy
+	IPFamilies                                []corev1.IPFamily
+	Ports                                     []allocator.Port
+	ExternalTrafficPolicy                     corev1.ServiceExternalTrafficPolicy
+	Selector                                  string
+	Ingress                                   []Ingress
+	Conditions                                []conditionView
+}
+
+type conditionView struct {
+	Type                                   string
+	Status                                 metav1.ConditionStatus
+	Reason                                 string
+	ObservedGeneration, LastTransitionTime int64
+	MessageHash                            uint64
+}
+
+func viewOf(s *Service) view {
+	v := view{
+		Namespace: s.Namespace, Name: s.Name, ID: s.ID(), UID: string(s.UID()), ResourceVersion: s.ResourceVersion,
+		Generation: s.Generation, Created: s.Created, Labels: s.Labels, Annotations: s.Annotations,
+		Type: s.Type(), Class: s.Class, LoadBalancerIP: s.LoadBalancerIP(), IPFamilyPolicy: s.IPFamilyPolicy(),
+		IPFamilies: s.IPFamilies(), Ports: s.Ports, ExternalTrafficPolicy: s.ExternalTrafficPolicy(), Selector: s.Selector(),
+		Ingress: s.Ingress,
+	}
+	for _, c := range s.Conditions {
+		v.Conditions = append(v.Conditions, conditionView{c.Type(), c.Status(), c.Reason, c.ObservedGeneration, c.LastTransitionTime, c.MessageHash})
+	}
+	return v
+}
+
 // TestFrom: the cached form keeps every field the controller reads, as the
 // Service has it, and drops the rest.
 func TestFrom(t *testing.T) {
-	want := &Service{
-		Namespace: "demo", Name: "web", id: "demo/web", UID: "u1", ResourceVersion: "77", Generation: 4, Created: then.Unix(),
+	want := view{
+		Namespace: "demo", Name: "web", ID: "demo/web", UID: "u1", ResourceVersion: "77", Generation: 4, Created: then.Unix(),
 		Labels:         map[string]string{"tier": "edge"},
 		Annotations:    map[string]string{"ironlb.io/sharing-key": "shared", "ironlb.io/pool": "blue", "ironlb.io/ips": "203.0.113.9"},
 		Type:           corev1.ServiceTypeLoadBalancer,
@@ -74,17 +116,17 @@ func TestFrom(t *testing.T) {
 		IPFamilies:     []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol},
 		Ports:          []allocator.Port{{Protocol: "TCP", Port: 80}, {Protocol: "UDP", Port: 53}, {Protocol: "TCP", Port: 8443}},
 		Ingress:        []Ingress{{IP: "203.0.113.9", IPMode: corev1.LoadBalancerIPModeProxy}, {IP: "2001:db8::9"}},
-		Conditions: []Condition{{Type: "ironlb.io/Allocated", Status: metav1.ConditionTrue, Reason: "Allocated",
+		Conditions: []conditionView{{Type: "ironlb.io/Allocated", Status: metav1.ConditionTrue, Reason: "Allocated",
 			ObservedGeneration: 4, LastTransitionTime: then.Unix(), MessageHash: Hash("assigned 203.0.113.9")}},
 	}
 	for _, policy := range []corev1.ServiceExternalTrafficPolicy{corev1.ServiceExternalTrafficPolicyCluster, corev1.ServiceExternalTrafficPolicyLocal} {
 		t.Run(string(policy), func(t *testing.T) {
-			want := *want
+			want := want
 			want.ExternalTrafficPolicy = policy
 			if policy == corev1.ServiceExternalTrafficPolicyLocal {
 				want.Selector = "app=web,tier=edge"
 			}
-			if diff := cmp.Diff(&want, From(full(policy)), cmp.AllowUnexported(Service{})); diff != "" {
+			if diff := cmp.Diff(want, viewOf(From(full(policy)))); diff != "" {
 				t.Errorf("From (-want +got):\n%s", diff)
 			}
 		})
@@ -92,17 +134,73 @@ func TestFrom(t *testing.T) {
 }
 
 // TestFromMinimal: a Service with nothing set caches with nothing set;
-// unset is not confused with set (no class, no policy, no mode).
+// unset is not confused with set (no class, no policy, no mode), and
+// nothing rare is allocated.
 func TestFromMinimal(t *testing.T) {
 	got := From(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: "web",
 		Annotations: map[string]string{"other": "x"}}})
-	if diff := cmp.Diff(&Service{Namespace: "demo", Name: "web", id: "demo/web", Created: (metav1.Time{}).Unix()}, got, cmp.AllowUnexported(Service{})); diff != "" {
+	if diff := cmp.Diff(view{Namespace: "demo", Name: "web", ID: "demo/web", Created: (metav1.Time{}).Unix()}, viewOf(got)); diff != "" {
 		t.Errorf("From (-want +got):\n%s", diff)
+	}
+	if got.rare != nil {
+		t.Errorf("rare fields %+v for a Service that sets none", got.rare)
 	}
 	// A Service built by hand, as the tests of other packages build them,
 	// has the same ID.
 	if id := (&Service{Namespace: "demo", Name: "web"}).ID(); id != got.ID() {
 		t.Errorf("ID of a literal Service: %q, From's: %q", id, got.ID())
+	}
+}
+
+// TestFromUnknown: values the API does not define today (a newer
+// apiserver's) are kept as they came, not read as another value; so are
+// conditions of types or statuses ironlb does not write, which are dropped.
+func TestFromUnknown(t *testing.T) {
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: "web"}, Spec: corev1.ServiceSpec{
+		Type: "Gateway", ExternalTrafficPolicy: "Nearest", IPFamilyPolicy: ptr.To(corev1.IPFamilyPolicy("AnyStack")),
+		IPFamilies: []corev1.IPFamily{"IPv8"},
+	}, Status: corev1.ServiceStatus{Conditions: []metav1.Condition{
+		{Type: "ironlb.io/Future", Status: metav1.ConditionTrue},
+		{Type: "ironlb.io/Allocated", Status: "Maybe"},
+	}}}
+	s := From(svc)
+	got := viewOf(s)
+	if got.Type != "Gateway" || got.ExternalTrafficPolicy != "Nearest" || got.IPFamilyPolicy != "AnyStack" ||
+		!slices.Equal(got.IPFamilies, []corev1.IPFamily{"IPv8"}) || len(got.Conditions) != 0 {
+		t.Errorf("From: %+v; want the unknown values kept and both conditions dropped", got)
+	}
+	svc.Spec.IPFamilies[0] = "IPv9"
+	if f := s.IPFamilies(); f[0] != "IPv8" {
+		t.Errorf("IPFamilies %v: shares the Service's slice", f)
+	}
+}
+
+// TestUID: a UUID as the apiserver writes it is kept in 16 bytes and
+// reads back the same; anything else is kept as it came.
+func TestUID(t *testing.T) {
+	for _, uid := range []types.UID{
+		"6c3a3f0e-7b1d-4f3b-9a7e-0123456789ab", "00000000-0000-0000-0000-000000000001",
+		"6C3A3F0E-7B1D-4F3B-9A7E-0123456789AB", "6c3a3f0e7b1d4f3b9a7e0123456789ab----", "u1", "",
+		"00000000-0000-0000-0000-000000000000", "6c3a3f0e-7b1d-4f3b-9a7e-0123456789ag",
+	} {
+		s := From(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: "web", UID: uid}})
+		if got := s.UID(); got != uid {
+			t.Errorf("UID %q reads back as %q", uid, got)
+		}
+		if packed := s.rare == nil; packed != (uid == "6c3a3f0e-7b1d-4f3b-9a7e-0123456789ab" || uid == "00000000-0000-0000-0000-000000000001" || uid == "") {
+			t.Errorf("UID %q: kept in 16 bytes %v", uid, packed)
+		}
+	}
+}
+
+// TestRecordSize holds the record to the size class its comment claims:
+// one field more, and every cached Service costs 16 to 32 bytes more.
+func TestRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(Service{}); n > 208 {
+		t.Errorf("Service is %d bytes, over 208", n)
+	}
+	if n := unsafe.Sizeof(Condition{}); n > 48 {
+		t.Errorf("Condition is %d bytes, over 48", n)
 	}
 }
 
@@ -126,7 +224,7 @@ func TestCondition(t *testing.T) {
 	s := From(full(corev1.ServiceExternalTrafficPolicyCluster))
 	old := s.Condition("ironlb.io/Allocated")
 	if old == nil || s.Condition("example.com/Other") != nil || s.Condition("ironlb.io/Announced") != nil {
-		t.Fatalf("conditions %+v: want only ironlb.io/Allocated", s.Conditions)
+		t.Fatalf("conditions %+v: want only ironlb.io/Allocated", viewOf(s).Conditions)
 	}
 	want := metav1.Condition{Type: "ironlb.io/Allocated", Status: metav1.ConditionTrue, Reason: "Allocated",
 		Message: "assigned 203.0.113.9", ObservedGeneration: 4}

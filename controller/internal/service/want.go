@@ -55,10 +55,10 @@ func Desired(svc *lbsvc.Service) (Want, error) {
 		Pool:       strings.TrimSpace(svc.Annotations[v1alpha1.AnnotationPool]),
 		IPMode:     corev1.LoadBalancerIPModeVIP,
 	}
-	if p := svc.IPFamilyPolicy; p != "" {
+	if p := svc.IPFamilyPolicy(); p != "" {
 		w.Policy = p
 	}
-	for _, f := range svc.IPFamilies {
+	for _, f := range svc.IPFamilies() {
 		switch f {
 		case corev1.IPv4Protocol:
 			w.Families = append(w.Families, allocator.IPv4)
@@ -90,8 +90,8 @@ func Desired(svc *lbsvc.Service) (Want, error) {
 
 	// Read, never changed: the cache's own.
 	w.Ports = svc.Ports
-	if svc.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
-		w.TrafficKey = "Local/" + svc.Selector
+	if svc.ExternalTrafficPolicy() == corev1.ServiceExternalTrafficPolicyLocal {
+		w.TrafficKey = "Local/" + svc.Selector()
 	}
 	return w, nil
 }
@@ -116,7 +116,7 @@ func requestedIPs(svc *lbsvc.Service, families []allocator.Family) ([]netip.Addr
 			return nil, invalidf("annotation %s is empty: give an address, or remove the annotation", v1alpha1.AnnotationIPs)
 		}
 	}
-	if lbIP := svc.LoadBalancerIP; lbIP != "" {
+	if lbIP := svc.LoadBalancerIP(); lbIP != "" {
 		ip, err := netip.ParseAddr(lbIP)
 		if err != nil || ip.Zone() != "" || ip.Is4In6() {
 			return nil, invalidf("spec.loadBalancerIP %q is not an IP address", lbIP)
