@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,10 @@ import (
 // short of a permission, it would never allocate. Run with -benchtime=1x.
 func BenchmarkPendingServicesAllocated(b *testing.B) {
 	const n = 1000
+	// The controller runs in this process: collect as the binary does.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(app.GCPercent))
+	}
 	for i := range b.N {
 		ns := fmt.Sprintf("bench-pending-%d-%d", time.Now().UnixNano(), i)
 		if err := env.Client.Create(b.Context(), &corev1.Namespace{ObjectMeta: objectMeta("", ns)}); err != nil {
@@ -94,8 +99,10 @@ func BenchmarkPendingServicesAllocated(b *testing.B) {
 // upgrade, and reports how fast it allocates them (from its start) and its
 // resident memory once they all are (MB-RSS, with its anonymous and
 // file-backed parts, the Go heap in use, and stacks plus GC metadata)
-// and 30 s later (MB-RSS-settled). Run with
-// -benchtime=1x.
+// and 30 s later (MB-RSS-settled). Run with -benchtime=1x.
+// IRONLB_BENCH_PPROF=host:port saves the live heap's profile at both
+// points into the temporary directory; IRONLB_BENCH_GOGC sets the
+// controller's GOGC.
 func BenchmarkControllerRSS(b *testing.B) {
 	const (
 		n      = 10000
@@ -133,6 +140,17 @@ func BenchmarkControllerRSS(b *testing.B) {
 		metricsAddr := freeAddr(b)
 		cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--leader-elect=false",
 			"--metrics-bind-address="+metricsAddr, "--health-probe-bind-address=0", "--pprof-bind-address="+os.Getenv("IRONLB_BENCH_PPROF"), "--kube-api-qps=1000", "--kube-api-burst=2000")
+		cmd.Env = os.Environ()
+		if os.Getenv("IRONLB_BENCH_PPROF") != "" {
+			// Sample every 2 KB allocated, not every 512 KB: a profile
+			// that counts objects of a few hundred bytes. It costs
+			// memory of its own, so read MB-RSS from a run without.
+			cmd.Env = append(cmd.Env, "GODEBUG=memprofilerate=2048")
+		}
+		// The controller's GOGC alone, not the test apiserver's.
+		if v := os.Getenv("IRONLB_BENCH_GOGC"); v != "" {
+			cmd.Env = append(cmd.Env, "GOGC="+v)
+		}
 		start := time.Now()
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
@@ -146,6 +164,9 @@ func BenchmarkControllerRSS(b *testing.B) {
 		// collector's metadata, which no cache change moves.
 		runtimeMB := (scrape(b, metricsAddr, "go_memstats_stack_inuse_bytes") + scrape(b, metricsAddr, "go_memstats_gc_sys_bytes") +
 			scrape(b, metricsAddr, "go_memstats_mspan_inuse_bytes")) / (1 << 20)
+		if addr := os.Getenv("IRONLB_BENCH_PPROF"); addr != "" {
+			saveHeapProfile(b, addr, "allocated")
+		}
 		// And once the work that follows allocation is done (the
 		// Announced conditions written after their grace, the queues
 		// drained) and the runtime has had time to return freed pages:
@@ -153,7 +174,7 @@ func BenchmarkControllerRSS(b *testing.B) {
 		time.Sleep(settle)
 		settled, err2 := rssMB(cmd.Process.Pid)
 		if addr := os.Getenv("IRONLB_BENCH_PPROF"); addr != "" {
-			saveHeapProfile(b, addr)
+			saveHeapProfile(b, addr, "settled")
 		}
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
@@ -301,10 +322,11 @@ func rssParts(b testing.TB, pid int) (anon, file float64) {
 	return anon, file
 }
 
-// saveHeapProfile saves the heap profile of the controller serving pprof
-// at addr into the temporary directory, for go tool pprof.
-func saveHeapProfile(b testing.TB, addr string) {
-	resp, err := http.Get("http://" + addr + "/debug/pprof/heap")
+// saveHeapProfile saves the profile of the live heap (after a collection)
+// of the controller serving pprof at addr into the temporary directory as
+// controller-heap-<when>.pprof, for go tool pprof.
+func saveHeapProfile(b testing.TB, addr, when string) {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -313,7 +335,7 @@ func saveHeapProfile(b testing.TB, addr string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(os.TempDir(), "controller-heap.pprof")
+	path := filepath.Join(os.TempDir(), "controller-heap-"+when+".pprof")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		b.Fatal(err)
 	}
