@@ -124,7 +124,7 @@ func TestHelmInstall(t *testing.T) {
 			t.Errorf("controller replicas %v, want 3", r)
 		}
 		ctrl := container(t, dep)
-		for _, arg := range []string{"--serve-classless=false", "--lease-duration=30s", "--renew-deadline=20s", "--retry-period=5s", "--zap-log-level=debug"} {
+		for _, arg := range []string{"--serve-classless=false", "--lease-duration=30s", "--renew-deadline=20s", "--retry-period=5s", "--log-level=debug"} {
 			if !slices.Contains(stringSlice(ctrl["args"]), arg) {
 				t.Errorf("controller args %v lack %s", ctrl["args"], arg)
 			}

@@ -15,10 +15,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	kubeconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ironlb/ironlb/controller/internal/app"
 	"github.com/ironlb/ironlb/internal/kube"
+	"github.com/ironlb/ironlb/internal/logging"
 )
 
 func main() { os.Exit(run()) }
@@ -48,8 +48,8 @@ func run() int {
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "request burst to the apiserver")
 	eventQPS := fs.Float64("event-qps", float64(o.EventQPS), "Events sent per second; in a burst, status writes go first")
 	fs.IntVar(&o.EventBurst, "event-burst", o.EventBurst, "Events sent at once before --event-qps applies")
-	zo := zap.Options{}
-	zo.BindFlags(fs)
+	var lo logging.Options
+	lo.BindFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
@@ -58,8 +58,13 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "controller:", err)
 		return 2
 	}
-	logf.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
-	o.Log = logf.Log.WithName("controller")
+	log, err := lo.Logger(os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "controller:", err)
+		return 2
+	}
+	logf.SetLogger(log)
+	o.Log = log.WithName("controller")
 
 	reg, err := kube.NewRegistry()
 	if err != nil {

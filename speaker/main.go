@@ -16,9 +16,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	kubeconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ironlb/ironlb/internal/kube"
+	"github.com/ironlb/ironlb/internal/logging"
 	"github.com/ironlb/ironlb/speaker/internal/app"
 	"github.com/ironlb/ironlb/speaker/internal/members"
 )
@@ -55,8 +55,8 @@ func run() int {
 	fs.DurationVar(&o.Memberlist.ProbeInterval, "memberlist-probe-interval", members.DefaultProbeInterval, "how often each speaker probes another")
 	fs.DurationVar(&o.Memberlist.ProbeTimeout, "memberlist-probe-timeout", members.DefaultProbeTimeout, "how long a probe waits for its ack before asking others to probe")
 	fs.IntVar(&o.Memberlist.SuspicionMult, "memberlist-suspicion-mult", members.DefaultSuspicionMult, "a suspected speaker is declared dead after this many probe intervals (scaled by log10 of the cluster size)")
-	zo := zap.Options{}
-	zo.BindFlags(fs)
+	var lo logging.Options
+	lo.BindFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
@@ -65,8 +65,13 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "speaker:", err)
 		return 2
 	}
-	logf.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
-	o.Log = logf.Log.WithName("speaker")
+	log, err := lo.Logger(os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "speaker:", err)
+		return 2
+	}
+	logf.SetLogger(log)
+	o.Log = log.WithName("speaker")
 
 	reg, err := kube.NewRegistry()
 	if err != nil {

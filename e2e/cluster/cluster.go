@@ -207,7 +207,7 @@ func (c *Cluster) StartSpeakerWith(node, kubeconfig string) error {
 		"--pprof-bind-address", "127.0.0.1:7474",
 		"--memberlist-bind-address", lab.NodeAddr(nodeIndex(node), 4).String(),
 		"--memberlist-secret", MemberlistSecret,
-		"--zap-log-level", "info",
+		"--log-level", "info",
 	)
 	if err != nil {
 		return err
