@@ -29,6 +29,10 @@ type InformerOptions struct {
 	Namespace string
 	// Transform drops what is never read before an object is cached.
 	Transform cache.TransformFunc
+	// NoNamespaceIndex leaves out the index InNamespace reads, which
+	// costs a set entry per object; for kinds read by namespace too
+	// seldom to be worth it.
+	NoNamespaceIndex bool
 }
 
 // NewInformer returns an informer of r; example is a zero object of its
@@ -47,8 +51,12 @@ func NewInformerAs[T metav1.ObjectMetaAccessor](c *Client, r Resource, example O
 }
 
 func newInformer[T any](c *Client, r Resource, example Object, o InformerOptions) *Informer[T] {
+	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
+	if o.NoNamespaceIndex {
+		indexers = nil
+	}
 	inf := cache.NewSharedIndexInformerWithOptions(c.ListWatch(r, o.Namespace), example, cache.SharedIndexInformerOptions{
-		Indexers:          cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
+		Indexers:          indexers,
 		ObjectDescription: r.Name,
 	})
 	if o.Transform != nil {
@@ -82,7 +90,8 @@ func (i *Informer[T]) Get(key types.NamespacedName) (T, bool) {
 // List returns every cached object, in no order.
 func (i *Informer[T]) List() []T { return typed[T](i.inf.GetStore().List()) }
 
-// InNamespace returns the cached objects of one namespace.
+// InNamespace returns the cached objects of one namespace; none if the
+// informer has no namespace index (NoNamespaceIndex).
 func (i *Informer[T]) InNamespace(ns string) []T {
 	objs, err := i.inf.GetIndexer().ByIndex(cache.NamespaceIndex, ns)
 	if err != nil {

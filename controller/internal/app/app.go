@@ -172,7 +172,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	// The caches. Only what is read is kept (see slim), and only the
 	// Secrets of our namespace (BGPPeer passwords and the gossip key).
 	c := &caches{
-		services:   kube.NewInformerAs[*lbsvc.Service](kc, kube.Services, &corev1.Service{}, kube.InformerOptions{Transform: lbsvc.Transform}),
+		services:   kube.NewInformerAs[*lbsvc.Service](kc, kube.Services, &corev1.Service{}, kube.InformerOptions{Transform: lbsvc.Transform, NoNamespaceIndex: true}),
 		namespaces: kube.NewInformer(kc, kube.Namespaces, &corev1.Namespace{}, kube.InformerOptions{Transform: slim}),
 		nodes:      kube.NewInformer(kc, kube.Nodes, &corev1.Node{}, kube.InformerOptions{Transform: slim}),
 		secrets:    kube.NewInformer(kc, kube.Secrets, &corev1.Secret{}, kube.InformerOptions{Transform: slim, Namespace: o.Namespace}),

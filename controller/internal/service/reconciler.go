@@ -205,13 +205,11 @@ func (r *Reconciler) servicesOf(ns string) []types.NamespacedName {
 	// An IPPool or a Namespace changed: the reconciles about to be
 	// queued must see it.
 	r.State.Invalidate()
-	svcs := r.Services.List()
-	if ns != "" {
-		svcs = r.Services.InNamespace(ns)
-	}
+	// The Service cache has no namespace index: a Namespace's labels
+	// change too seldom for a set entry per Service.
 	var keys []types.NamespacedName
-	for _, s := range svcs {
-		if s.Served(r.ServeClassless) {
+	for _, s := range r.Services.List() {
+		if (ns == "" || s.Namespace == ns) && s.Served(r.ServeClassless) {
 			keys = append(keys, s.Key())
 		}
 	}
