@@ -176,8 +176,14 @@ func (a *Allocator) validFor(k uint128, req *Request, cand []int32) bool {
 func (a *Allocator) commit(svc *service, req *Request, picks []uint128) *service {
 	if svc == nil {
 		svc = a.newService(req.Service)
-		a.services[req.Service] = svc
+	} else {
+		// Take the caller's copy of the name, which it keeps anyway
+		// (the controller's cached Service): the record and the map's
+		// key then hold no string of their own. Assigning to an
+		// existing string key replaces the key.
+		svc.name = req.Service
 	}
+	a.services[req.Service] = svc
 	var holds [2]*holding // the holdings of picks that svc keeps
 	for i, k := range svc.held() {
 		if j := slices.Index(picks, k); j >= 0 {
