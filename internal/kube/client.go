@@ -15,10 +15,7 @@ package kube
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-
-	jsonpatch "github.com/evanphx/json-patch/v5"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -190,18 +187,4 @@ func (c *Client) CreateEvent(ctx context.Context, e *eventsv1.Event) error {
 // ListWatch lists and watches r, in namespace ns ("" for all).
 func (c *Client) ListWatch(r Resource, ns string) cache.ListerWatcher {
 	return cache.NewListWatchFromClient(c.REST(r), r.Name, ns, fields.Everything())
-}
-
-// MergePatch is the JSON merge patch that turns before into after, for
-// objects whose lists are replaced whole, such as status with conditions.
-func MergePatch(before, after any) ([]byte, error) {
-	b, err := json.Marshal(before)
-	if err != nil {
-		return nil, err
-	}
-	a, err := json.Marshal(after)
-	if err != nil {
-		return nil, err
-	}
-	return jsonpatch.CreateMergePatch(b, a)
 }

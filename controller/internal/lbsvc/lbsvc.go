@@ -32,7 +32,7 @@ import (
 //
 // The spec's enumerations are kept as one byte each, and what few Services
 // set (spec.loadBalancerIP, the selector of a Local policy) behind one
-// pointer, so that the record fits 208 bytes; read them through their
+// pointer, so that the record fits 192 bytes; read them through their
 // methods.
 type Service struct {
 	// Name is a part of id, so that both cost one string.
@@ -40,9 +40,10 @@ type Service struct {
 	id              string
 	// uid is metadata.uid when it is a UUID in the API's form, as the
 	// apiserver writes it; else rare.uid holds it.
-	uid             [16]byte
-	ResourceVersion string
-	Generation      int64
+	uid [16]byte
+	// No resourceVersion: nothing reads it from the cache (status
+	// patches carry none), and it is a string per Service.
+	Generation int64
 	// Created is metadata.creationTimestamp in Unix seconds, the
 	// precision the API keeps.
 	Created int64
@@ -299,14 +300,14 @@ func (s *Service) Served(serveClassless bool) bool {
 // Ref is a Service that names this one, for Events.
 func (s *Service) Ref() *corev1.Service {
 	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{
-		Namespace: s.Namespace, Name: s.Name, UID: s.UID(), ResourceVersion: s.ResourceVersion,
+		Namespace: s.Namespace, Name: s.Name, UID: s.UID(),
 	}}
 }
 
 // GetObjectMeta lets client-go's caches key and index a Service by
 // namespace and name.
 func (s *Service) GetObjectMeta() metav1.Object {
-	return &metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, UID: s.UID(), ResourceVersion: s.ResourceVersion}
+	return &metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, UID: s.UID()}
 }
 
 var _ metav1.ObjectMetaAccessor = (*Service)(nil)
@@ -325,16 +326,15 @@ func From(svc *corev1.Service) *Service {
 	id := svc.Namespace + "/" + svc.Name
 	sp := &svc.Spec
 	s := &Service{
-		Namespace:       intern(svc.Namespace),
-		Name:            id[len(svc.Namespace)+1:],
-		id:              id,
-		ResourceVersion: svc.ResourceVersion,
-		Generation:      svc.Generation,
-		Created:         svc.CreationTimestamp.Unix(),
-		typ:             code(serviceTypes, sp.Type),
-		trafficPolicy:   code(trafficPolicies, sp.ExternalTrafficPolicy),
-		familyPolicy:    code(familyPolicies, ptr.Deref(sp.IPFamilyPolicy, "")),
-		families:        unknown,
+		Namespace:     intern(svc.Namespace),
+		Name:          id[len(svc.Namespace)+1:],
+		id:            id,
+		Generation:    svc.Generation,
+		Created:       svc.CreationTimestamp.Unix(),
+		typ:           code(serviceTypes, sp.Type),
+		trafficPolicy: code(trafficPolicies, sp.ExternalTrafficPolicy),
+		familyPolicy:  code(familyPolicies, ptr.Deref(sp.IPFamilyPolicy, "")),
+		families:      unknown,
 	}
 	for i, l := range familyLists {
 		if slices.Equal(l, sp.IPFamilies) {
