@@ -160,6 +160,7 @@ func BenchmarkControllerRSS(b *testing.B) {
 		rss, err := rssMB(cmd.Process.Pid)
 		anon, file := rssParts(b, cmd.Process.Pid)
 		heap := scrape(b, metricsAddr, "go_memstats_heap_inuse_bytes")
+		goroutines := scrape(b, metricsAddr, "go_goroutines")
 		// The private memory that is not heap: goroutine stacks and the
 		// collector's metadata, which no cache change moves.
 		runtimeMB := (scrape(b, metricsAddr, "go_memstats_stack_inuse_bytes") + scrape(b, metricsAddr, "go_memstats_gc_sys_bytes") +
@@ -186,6 +187,7 @@ func BenchmarkControllerRSS(b *testing.B) {
 		b.ReportMetric(file, "MB-RSS-file")
 		b.ReportMetric(heap/(1<<20), "MB-heap-inuse")
 		b.ReportMetric(runtimeMB, "MB-stacks-gc-meta")
+		b.ReportMetric(goroutines, "goroutines")
 		b.ReportMetric(settled, "MB-RSS-settled")
 	}
 }
