@@ -77,8 +77,8 @@ type Recorder struct {
 
 	mu     sync.Mutex
 	seed   maphash.Seed
-	recent map[uint64]time.Time // hash of an Event -> when recorded
-	pruned time.Time            // when recent was last pruned
+	recent map[uint64]int64 // hash of a queued Event -> when, in Unix ns
+	pruned time.Time        // when recent was last pruned
 }
 
 // EventRecorder is what the reconcilers record Events with; client-go's
@@ -119,7 +119,7 @@ func New(c Creator, scheme *runtime.Scheme, log logr.Logger, o Options) *Recorde
 		warning: make(chan *pending, o.Queue),
 		normal:  make(chan *pending, o.Queue),
 		seed:    maphash.MakeSeed(),
-		recent:  map[uint64]time.Time{},
+		recent:  map[uint64]int64{},
 	}
 }
 
@@ -144,25 +144,15 @@ func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, 
 		return
 	}
 	p.note = truncate(p.note)
-	if r.repeated(p) {
-		return
-	}
-	q := r.normal
-	if eventtype == corev1.EventTypeWarning {
-		q = r.warning
-	}
-	select {
-	case q <- p:
-	default:
-		r.dropped.Add(1)
-	}
+	r.offer(p)
 }
 
-// repeated reports whether an identical Event was recorded less than
-// Repeat ago, and otherwise remembers this one. Entries older than Repeat
-// are forgotten once per Repeat period, so at most two periods' Events are
+// offer queues p unless an identical Event was queued less than Repeat
+// ago or p's queue is full, and remembers it if queued: an Event dropped
+// for a full queue is not one recorded. Entries older than Repeat are
+// forgotten once per Repeat period, so at most two periods' Events are
 // remembered, a hash and a time each.
-func (r *Recorder) repeated(p *pending) bool {
+func (r *Recorder) offer(p *pending) {
 	var h maphash.Hash
 	h.SetSeed(r.seed)
 	for _, f := range []string{string(p.regarding.UID), p.regarding.Kind, p.regarding.Namespace, p.regarding.Name, p.eventtype, p.reason, p.note} {
@@ -170,24 +160,33 @@ func (r *Recorder) repeated(p *pending) bool {
 		h.WriteByte(0)
 	}
 	key := h.Sum64()
+	at := p.at.UnixNano()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if at, ok := r.recent[key]; ok && p.at.Sub(at) < r.opts.Repeat {
-		return true
+	if last, ok := r.recent[key]; ok && time.Duration(at-last) < r.opts.Repeat {
+		return
 	}
 	if p.at.Sub(r.pruned) >= r.opts.Repeat {
 		// Into a new map: a Go map keeps the buckets of its largest
-		// size, and a burst of 10,000 Events would hold them for good.
-		kept := make(map[uint64]time.Time, len(r.recent)/2)
-		for k, at := range r.recent {
-			if p.at.Sub(at) < r.opts.Repeat {
-				kept[k] = at
+		// size, and a burst of Events would hold them for good.
+		kept := make(map[uint64]int64, len(r.recent)/2)
+		for k, last := range r.recent {
+			if time.Duration(at-last) < r.opts.Repeat {
+				kept[k] = last
 			}
 		}
 		r.recent, r.pruned = kept, p.at
 	}
-	r.recent[key] = p.at
-	return false
+	q := r.normal
+	if p.eventtype == corev1.EventTypeWarning {
+		q = r.warning
+	}
+	select {
+	case q <- p:
+		r.recent[key] = at
+	default:
+		r.dropped.Add(1)
+	}
 }
 
 // truncate cuts a note to the apiserver's limit, at a character boundary.

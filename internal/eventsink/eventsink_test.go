@@ -90,6 +90,33 @@ func TestWarningsFirstAndFullQueueDrops(t *testing.T) {
 	}
 }
 
+// TestDroppedNotRemembered: an Event dropped for a full queue was never
+// recorded, so the same Event once there is room is queued, not taken for
+// a repeat; and a burst of drops leaves nothing behind to remember.
+func TestDroppedNotRemembered(t *testing.T) {
+	r := newRecorder(t, &sent{}, Options{Queue: 1})
+	rec := func(name string) {
+		r.Eventf(service(name), nil, corev1.EventTypeNormal, "Allocated", "Allocate", "assigned")
+	}
+	rec("a")
+	for range 100 {
+		rec("b") // dropped: the queue holds a
+	}
+	if n := len(r.recent); n != 1 {
+		t.Errorf("%d Events remembered after 100 drops, want 1 (a)", n)
+	}
+	if p := <-r.normal; p.regarding.Name != "a" {
+		t.Fatalf("queued %s, want a", p.regarding.Name)
+	}
+	rec("b")
+	if len(r.normal) != 1 {
+		t.Fatal("b, dropped before, was not queued once there was room")
+	}
+	if p := <-r.normal; p.regarding.Name != "b" || r.dropped.Load() != 100 {
+		t.Errorf("queued %s with %d dropped, want b with 100", p.regarding.Name, r.dropped.Load())
+	}
+}
+
 // gate lets one Wait through per token put in it.
 type gate chan struct{}
 
