@@ -24,13 +24,15 @@ type keyQueue struct {
 	head int
 	// dirty holds the keys waiting or to be reconciled again once Done,
 	// with the time each was added; processing holds the keys a worker
-	// has, with the time it took each.
+	// has, with the time it took each. Times are since epoch: 8 bytes a
+	// key, not a time.Time's 24.
 	dirty, processing timedSet
 
 	shuttingDown, drain bool
 	stop                chan struct{}
 
 	now     func() time.Time
+	epoch   time.Time
 	metrics *queueSeries
 }
 
@@ -42,25 +44,25 @@ const shrinkAbove = 256
 // timedSet is a set of keys, each with a time, that gives its memory
 // back once it empties after holding more than shrinkAbove keys.
 type timedSet struct {
-	m    map[types.NamespacedName]time.Time
+	m    map[types.NamespacedName]time.Duration
 	peak int
 }
 
 func (s *timedSet) has(k types.NamespacedName) bool { _, ok := s.m[k]; return ok }
 
-func (s *timedSet) put(k types.NamespacedName, t time.Time) {
+func (s *timedSet) put(k types.NamespacedName, t time.Duration) {
 	if s.m == nil {
-		s.m = map[types.NamespacedName]time.Time{}
+		s.m = map[types.NamespacedName]time.Duration{}
 	}
 	s.m[k] = t
 	s.peak = max(s.peak, len(s.m))
 }
 
 // take removes k and returns its time.
-func (s *timedSet) take(k types.NamespacedName) (time.Time, bool) {
+func (s *timedSet) take(k types.NamespacedName) (time.Duration, bool) {
 	t, ok := s.m[k]
 	if !ok {
-		return time.Time{}, false
+		return 0, false
 	}
 	delete(s.m, k)
 	if len(s.m) == 0 && s.peak > shrinkAbove {
@@ -77,7 +79,7 @@ type queueSeries struct {
 }
 
 func newKeyQueue(name string, m *Metrics, now func() time.Time) *keyQueue {
-	q := &keyQueue{now: now, stop: make(chan struct{})}
+	q := &keyQueue{now: now, epoch: now(), stop: make(chan struct{})}
 	q.cond = sync.NewCond(&q.mu)
 	if m != nil {
 		p := m.queues
@@ -100,7 +102,7 @@ func (q *keyQueue) Add(k types.NamespacedName) {
 	if q.shuttingDown || q.dirty.has(k) {
 		return
 	}
-	q.dirty.put(k, q.now())
+	q.dirty.put(k, q.since())
 	if q.metrics != nil {
 		q.metrics.adds.Inc()
 	}
@@ -109,6 +111,9 @@ func (q *keyQueue) Add(k types.NamespacedName) {
 	}
 	q.push(k)
 }
+
+// since is the time since the queue began, on its clock.
+func (q *keyQueue) since() time.Duration { return q.now().Sub(q.epoch) }
 
 func (q *keyQueue) push(k types.NamespacedName) {
 	q.fifo = append(q.fifo, k)
@@ -155,12 +160,12 @@ func (q *keyQueue) Get() (k types.NamespacedName, shutdown bool) {
 		clear(q.fifo[n:])
 		q.fifo, q.head = q.fifo[:n], 0
 	}
-	now := q.now()
+	now := q.since()
 	added, _ := q.dirty.take(k)
 	q.processing.put(k, now)
 	if q.metrics != nil {
 		q.setDepth()
-		q.metrics.latency.Observe(now.Sub(added).Seconds())
+		q.metrics.latency.Observe((now - added).Seconds())
 	}
 	return k, false
 }
@@ -171,7 +176,7 @@ func (q *keyQueue) Done(k types.NamespacedName) {
 	defer q.mu.Unlock()
 	started, ok := q.processing.take(k)
 	if ok && q.metrics != nil {
-		q.metrics.work.Observe(q.now().Sub(started).Seconds())
+		q.metrics.work.Observe((q.since() - started).Seconds())
 	}
 	if q.dirty.has(k) {
 		q.push(k)
@@ -232,10 +237,10 @@ func (q *keyQueue) reportUnfinished(interval time.Duration) {
 func (q *keyQueue) updateUnfinished() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	now := q.now()
+	now := q.since()
 	var total, longest float64
 	for _, started := range q.processing.m {
-		s := now.Sub(started).Seconds()
+		s := (now - started).Seconds()
 		total += s
 		longest = max(longest, s)
 	}
