@@ -37,9 +37,15 @@ import (
 // short of a permission, it would never allocate. Run with -benchtime=1x.
 func BenchmarkPendingServicesAllocated(b *testing.B) {
 	const n = 1000
-	// The controller runs in this process: collect as the binary does.
+	// The controller runs in this process: collect as the binary does,
+	// or as IRONLB_BENCH_GOGC says (GOGC would reach the test's apiserver
+	// too). IRONLB_BENCH_WORKERS sets its workers.
+	gc := app.GCPercent
+	if v, err := strconv.Atoi(os.Getenv("IRONLB_BENCH_GOGC")); err == nil {
+		gc = v
+	}
 	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(app.GCPercent))
+		defer debug.SetGCPercent(debug.SetGCPercent(gc))
 	}
 	for i := range b.N {
 		ns := fmt.Sprintf("bench-pending-%d-%d", time.Now().UnixNano(), i)
@@ -50,6 +56,9 @@ func BenchmarkPendingServicesAllocated(b *testing.B) {
 		ctx, cancel := context.WithCancel(context.Background())
 		o := testOptions()
 		o.QPS, o.Burst = 1000, 2000
+		if v, err := strconv.Atoi(os.Getenv("IRONLB_BENCH_WORKERS")); err == nil {
+			o.Workers = v
+		}
 		done := make(chan error, 1)
 		cfg := serviceAccountConfig(b)
 		go func() { done <- app.Run(ctx, cfg, o) }()
@@ -101,8 +110,8 @@ func BenchmarkPendingServicesAllocated(b *testing.B) {
 // file-backed parts, the Go heap in use, and stacks plus GC metadata)
 // and 30 s later (MB-RSS-settled). Run with -benchtime=1x.
 // IRONLB_BENCH_PPROF=host:port saves the live heap's profile at both
-// points into the temporary directory; IRONLB_BENCH_GOGC sets the
-// controller's GOGC.
+// points into the temporary directory; IRONLB_BENCH_GOGC and
+// IRONLB_BENCH_WORKERS set the controller's GOGC and --workers.
 func BenchmarkControllerRSS(b *testing.B) {
 	const (
 		n      = 10000
@@ -150,6 +159,9 @@ func BenchmarkControllerRSS(b *testing.B) {
 		// The controller's GOGC alone, not the test apiserver's.
 		if v := os.Getenv("IRONLB_BENCH_GOGC"); v != "" {
 			cmd.Env = append(cmd.Env, "GOGC="+v)
+		}
+		if v := os.Getenv("IRONLB_BENCH_WORKERS"); v != "" {
+			cmd.Args = append(cmd.Args, "--workers="+v)
 		}
 		start := time.Now()
 		if err := cmd.Start(); err != nil {
