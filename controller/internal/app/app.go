@@ -39,11 +39,10 @@ type Options struct {
 	// ServeClassless makes the controller serve LoadBalancer Services that
 	// set no spec.loadBalancerClass, as well as those of ironlb's class.
 	ServeClassless bool
-	// Workers is how many Services are reconciled at once. The
-	// apiserver sets the pace of a burst, not the workers: with 10,000
-	// Services, 16 allocated as fast as 32 within the runs' spread, and
-	// held about 1 MB less (fewer requests, and their goroutines, in
-	// flight).
+	// Workers is how many Services are reconciled at once. 16 held
+	// about 1 MB less than 32 with 10,000 Services, but allocated 1,000
+	// pending ones at 392–463/s against 504–560 with 32 in the same hour:
+	// the apiserver works through concurrent patches faster.
 	Workers int
 	// PoolStatusInterval bounds how often one IPPool's status is written.
 	PoolStatusInterval time.Duration
@@ -88,16 +87,17 @@ type Options struct {
 // heap is mostly its cache of Services, which stays; at Go's default
 // (100) the heap grows to twice that before a collection. With 10,000
 // Services, 50 took the resident memory from 103 to 86 MB in an earlier
-// round, and 25 from 51–52 to 46 MB in this one, at no loss of
-// allocation rate that the benchmarks could tell from their noise
-// (BenchmarkControllerRSS, BenchmarkPendingServicesAllocated).
-const GCPercent = 25
+// round; this round 25 took it from 51–52 to 46 MB, and with the cache
+// since packed, 20 held 38 MB. Allocating 1,000 pending Services went at
+// 458–552/s at 20 and 504–560/s at 50 in the same hour: the apiserver sets
+// the pace (BenchmarkControllerRSS, BenchmarkPendingServicesAllocated).
+const GCPercent = 20
 
 // Defaults returns the options the binary starts with.
 func Defaults() Options {
 	return Options{
 		ServeClassless:          true,
-		Workers:                 16,
+		Workers:                 32,
 		PoolStatusInterval:      time.Second,
 		LeaderElection:          true,
 		Namespace:               "ironlb-system",
