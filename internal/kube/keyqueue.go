@@ -73,9 +73,10 @@ func (s *timedSet) take(k types.NamespacedName) (time.Duration, bool) {
 
 // queueSeries are one queue's metric series.
 type queueSeries struct {
-	depth, unfinished, longest workqueue.SettableGaugeMetric
-	adds                       workqueue.CounterMetric
-	latency, work              workqueue.HistogramMetric
+	depth               workqueue.GaugeMetric
+	adds                workqueue.CounterMetric
+	latency, work       workqueue.HistogramMetric
+	unfinished, longest workqueue.SettableGaugeMetric
 }
 
 func newKeyQueue(name string, m *Metrics, now func() time.Time) *keyQueue {
@@ -84,8 +85,9 @@ func newKeyQueue(name string, m *Metrics, now func() time.Time) *keyQueue {
 	if m != nil {
 		p := m.queues
 		q.metrics = &queueSeries{
-			depth: p.depth.WithLabelValues(name), unfinished: p.unfinished.WithLabelValues(name), longest: p.longest.WithLabelValues(name),
-			adds: p.adds.WithLabelValues(name), latency: p.latency.WithLabelValues(name), work: p.work.WithLabelValues(name),
+			depth: p.NewDepthMetric(name), adds: p.NewAddsMetric(name),
+			latency: p.NewLatencyMetric(name), work: p.NewWorkDurationMetric(name),
+			unfinished: p.NewUnfinishedWorkSecondsMetric(name), longest: p.NewLongestRunningProcessorSecondsMetric(name),
 		}
 		go q.reportUnfinished(500 * time.Millisecond)
 	}
@@ -117,14 +119,10 @@ func (q *keyQueue) since() time.Duration { return q.now().Sub(q.epoch) }
 
 func (q *keyQueue) push(k types.NamespacedName) {
 	q.fifo = append(q.fifo, k)
-	q.setDepth()
-	q.cond.Signal()
-}
-
-func (q *keyQueue) setDepth() {
 	if q.metrics != nil {
-		q.metrics.depth.Set(float64(len(q.fifo) - q.head))
+		q.metrics.depth.Inc()
 	}
+	q.cond.Signal()
 }
 
 // Len is the number of keys waiting.
@@ -164,7 +162,7 @@ func (q *keyQueue) Get() (k types.NamespacedName, shutdown bool) {
 	added, _ := q.dirty.take(k)
 	q.processing.put(k, now)
 	if q.metrics != nil {
-		q.setDepth()
+		q.metrics.depth.Dec()
 		q.metrics.latency.Observe((now - added).Seconds())
 	}
 	return k, false
@@ -186,10 +184,11 @@ func (q *keyQueue) Done(k types.NamespacedName) {
 }
 
 // ShutDown makes Get return shutdown once the keys waiting are taken, and
-// Add ignore new keys.
+// Add ignore new keys. A ShutDownWithDrain waiting stops waiting.
 func (q *keyQueue) ShutDown() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.drain = false // a ShutDownWithDrain waiting returns
 	q.shutDown()
 }
 

@@ -127,6 +127,25 @@ func TestKeyQueueShutDown(t *testing.T) {
 	<-drained
 }
 
+// TestKeyQueueShutDownEndsDrain: ShutDown ends a ShutDownWithDrain that
+// waits for a key still being worked on, as client-go's queue does.
+func TestKeyQueueShutDownEndsDrain(t *testing.T) {
+	q := newKeyQueue("t", nil, time.Now)
+	q.Add(key(1))
+	q.Get() // and never Done
+	drained := make(chan struct{})
+	go func() { q.ShutDownWithDrain(); close(drained) }()
+	for !q.ShuttingDown() {
+		time.Sleep(time.Millisecond)
+	}
+	q.ShutDown()
+	select {
+	case <-drained:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ShutDownWithDrain still waiting after ShutDown")
+	}
+}
+
 // TestKeyQueueMetrics: depth, adds, time waited and worked, and the work
 // in progress, on a clock the test moves.
 func TestKeyQueueMetrics(t *testing.T) {
