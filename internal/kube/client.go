@@ -21,7 +21,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -65,21 +64,12 @@ var (
 // nothing else.
 func NewScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
-	for gv, kinds := range map[schema.GroupVersion][]runtime.Object{
-		corev1.SchemeGroupVersion: {
-			&corev1.Service{}, &corev1.ServiceList{}, &corev1.Node{}, &corev1.NodeList{},
-			&corev1.Namespace{}, &corev1.NamespaceList{}, &corev1.Secret{}, &corev1.SecretList{},
-		},
-		discoveryv1.SchemeGroupVersion:    {&discoveryv1.EndpointSlice{}, &discoveryv1.EndpointSliceList{}},
-		coordinationv1.SchemeGroupVersion: {&coordinationv1.Lease{}, &coordinationv1.LeaseList{}},
-		eventsv1.SchemeGroupVersion:       {&eventsv1.Event{}, &eventsv1.EventList{}},
+	for _, add := range []func(*runtime.Scheme) error{
+		corev1.AddToScheme, discoveryv1.AddToScheme, coordinationv1.AddToScheme, eventsv1.AddToScheme, ironlbv1.AddToScheme,
 	} {
-		s.AddKnownTypes(gv, kinds...)
-		s.AddKnownTypes(gv, &metav1.Status{})
-		metav1.AddToGroupVersion(s, gv)
-	}
-	if err := ironlbv1.AddToScheme(s); err != nil {
-		return nil, err
+		if err := add(s); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
