@@ -41,7 +41,7 @@ type Options struct {
 	ServeClassless bool
 	// Workers is how many Services are reconciled at once. 16 held
 	// about 1 MB less than 32 with 10,000 Services, but allocated 1,000
-	// pending ones at 392–463/s against 504–560 with 32 in the same hour:
+	// pending ones at 392–463/s against 458–560 with 32 in the same hour:
 	// the apiserver works through concurrent patches faster.
 	Workers int
 	// PoolStatusInterval bounds how often one IPPool's status is written.

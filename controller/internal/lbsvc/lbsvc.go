@@ -2,8 +2,8 @@
 // the fields it reads, with the values most Services share (namespaces,
 // protocols, reasons, class) interned, and its own conditions' messages
 // kept as hashes. With 10,000 Services the cache is most of the
-// controller's memory; this form holds one in about a third of what a
-// decoded corev1.Service takes (BenchmarkCachedSize).
+// controller's memory; this form holds one in about a fifth of what a
+// decoded corev1.Service takes (BenchmarkCachedSize: 407 against 1,888 B).
 //
 // The controller compares the conditions it wants with the cached ones and
 // writes only on a difference, so a hash of the message is all it needs;
@@ -339,6 +339,7 @@ func From(svc *corev1.Service) *Service {
 	for i, l := range familyLists {
 		if slices.Equal(l, sp.IPFamilies) {
 			s.families = uint8(i)
+			break
 		}
 	}
 	r := rare{loadBalancerIP: sp.LoadBalancerIP}
