@@ -39,6 +39,16 @@ func TestBackoffRejected(t *testing.T) {
 		}
 		// The router refuses our OPEN with a NOTIFICATION; GoBGP then
 		// idles 5 s, closing our next connections before any OPEN.
+		// The reason is filled in just after the session is held back
+		// (it takes a ListPeer call), so wait for it.
+		if n == 1 {
+			waitFor(t, "the failure explained", func() string {
+				if got = session(t, s, "r"); got.LastError == "" {
+					return "no LastError yet"
+				}
+				return ""
+			})
+		}
 		if n == 1 && !strings.HasPrefix(got.LastError, "received NOTIFICATION in OpenConfirm") && !strings.Contains(got.LastError, "hold timer expired") {
 			t.Errorf("failure %d: LastError = %q, want the router's NOTIFICATION (or, if it never came, the hold timer)", n, got.LastError)
 		}
